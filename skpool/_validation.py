@@ -1,0 +1,83 @@
+"""Input checks shared by the estimators."""
+
+import numpy as np
+import scipy.sparse
+from scipy.special import expit
+
+from ._ragged import RaggedFrames, as_ragged
+
+__all__ = ["check_frame_scores", "describe_video"]
+
+
+def describe_video(videos, position):
+    """Name a video for an error message, by id when there is one."""
+    ids = videos.ids
+    if ids is not None:
+        return f"video {ids[position]!r} (position {position})"
+    return f"video at position {position}"
+
+
+def check_frame_scores(X, *, logits=False, estimator_name="VideoAggregator"):
+    """Convert ``X`` to a `RaggedFrames` of frame probabilities and check them.
+
+    Parameters
+    ----------
+    X : any input form accepted by `as_ragged`
+        Frame scores of several videos.
+
+    logits : bool, default=False
+        Whether the scores are log-odds; they are mapped to probabilities
+        with the logistic function, cached on the full container.
+
+    estimator_name : str, default="VideoAggregator"
+        Used in error messages.
+
+    Returns
+    -------
+    RaggedFrames
+        Frame probabilities in [0, 1], NaN for missing frames.
+    """
+    if scipy.sparse.issparse(X):
+        raise TypeError(
+            f"{estimator_name} does not accept sparse input: a missing frame is "
+            "NaN, not zero. Convert with X.toarray() and set the padding to NaN."
+        )
+    videos = as_ragged(X)
+    if videos.n_features is not None:
+        raise ValueError(
+            f"{estimator_name} pools frame scores, but these videos hold "
+            f"{videos.n_features} features per frame. Score the frames first, "
+            "for example with skpool.FrameScorer."
+        )
+    if logits:
+        return _as_probabilities(videos)
+    low, high = videos._value_range()
+    if low < 0 or high > 1:
+        _raise_out_of_range(videos)
+    return videos
+
+
+def _as_probabilities(videos):
+    root = videos._root()
+    if getattr(root, "_from_logits", None) is None:
+        probabilities = RaggedFrames(expit(root._values), root._offsets, ids=root._ids)
+        root._from_logits = probabilities
+    converted = root._from_logits
+    if videos._base is None:
+        return converted
+    return converted[videos._index]
+
+
+def _raise_out_of_range(videos):
+    """Raise a ValueError naming the first video with a score outside [0, 1]."""
+    values = videos.values
+    bad = np.flatnonzero((values < 0) | (values > 1))
+    if bad.size == 0:
+        # The full container has out-of-range scores, but not this subset.
+        return
+    position = int(np.searchsorted(videos.offsets, bad[0], side="right") - 1)
+    raise ValueError(
+        f"Frame scores must be probabilities in [0, 1]; {describe_video(videos, position)} "
+        f"has {values[bad[0]]!r} ({bad.size} scores out of range in all). If the "
+        "scores are log-odds, set logits=True."
+    )
