@@ -241,15 +241,14 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
         self._check_clip()
         self._check_cross_params()
         videos = check_frame_scores(X, logits=self.logits)
-        y = self._check_targets(y, len(videos))
-
-        self.classes_ = np.unique(y)
+        self.classes_ = self._check_targets(y, len(videos))
         self.pos_label_ = self._resolve_pos_label(self.classes_)
         self._pos_column = int(np.flatnonzero(self.classes_ == self.pos_label_)[0])
 
         return self
 
     def _check_targets(self, y, n_videos):
+        """Check the video labels and return the sorted classes."""
         if y is None:
             raise ValueError(
                 "VideoAggregator requires y, the video labels, to define its classes."
@@ -260,7 +259,10 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
                 f"X has {n_videos} videos but y has {len(y)} labels; pass one label "
                 "per video."
             )
-        check_classification_targets(y)
+        if y.dtype.kind not in "biu":
+            # Integer and boolean labels are always valid class labels; the
+            # full check scans y several times, which adds up over a search.
+            check_classification_targets(y)
         classes = np.unique(y)
         if len(classes) != 2:
             target_type = type_of_target(y)
@@ -270,7 +272,7 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
                 f"({target_type}). A training set with 1 class often comes from a "
                 "small or unstratified split; use StratifiedKFold."
             )
-        return y
+        return classes
 
     def _resolve_pos_label(self, classes):
         if self.pos_label is not None:
