@@ -2,12 +2,14 @@
 
 from ._aggregator import VideoAggregator, default_grid
 from ._ragged import RaggedFrames, as_ragged
+from ._scorer import FrameScorer
 from ._stats import STATISTICS
 
 __version__ = "0.1.0"
 
 __all__ = [
     "STATISTICS",
+    "FrameScorer",
     "RaggedFrames",
     "VideoAggregator",
     "__version__",
