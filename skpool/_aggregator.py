@@ -113,8 +113,8 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
         only NaN). It is clipped like any other pooled value.
 
     pos_label : int, bool or str, default=None
-        The class whose probability the frame scores are. With labels 0/1
-        or booleans it defaults to 1 (True); other labels require it.
+        The class whose probability the frame scores are. With labels 0/1,
+        -1/1 or booleans it defaults to 1 (True); other labels require it.
 
     logits : bool, default=False
         Whether frame scores are log-odds rather than probabilities. They
@@ -251,7 +251,8 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
         """Check the video labels and return the sorted classes."""
         if y is None:
             raise ValueError(
-                "VideoAggregator requires y, the video labels, to define its classes."
+                "VideoAggregator requires y to be passed, but the target y is None. "
+                "Pass the video labels, which define the classes."
             )
         y = column_or_1d(y, warn=True)
         if len(y) != n_videos:
@@ -264,13 +265,18 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
             # full check scans y several times, which adds up over a search.
             check_classification_targets(y)
         classes = np.unique(y)
-        if len(classes) != 2:
-            target_type = type_of_target(y)
+        if len(classes) > 2:
             raise ValueError(
-                "VideoAggregator is a binary classifier and needs exactly 2 classes "
-                f"in y; got {len(classes)} class(es) {classes.tolist()!r} "
-                f"({target_type}). A training set with 1 class often comes from a "
-                "small or unstratified split; use StratifiedKFold."
+                "Only binary classification is supported. The type of the target "
+                f"is {type_of_target(y)}: y has {len(classes)} classes "
+                f"{classes.tolist()!r}, but VideoAggregator needs exactly 2."
+            )
+        if len(classes) < 2:
+            raise ValueError(
+                "VideoAggregator needs exactly 2 classes in y; got "
+                f"{len(classes)} class(es) {classes.tolist()!r}. A training set "
+                "with 1 class often comes from a small or unstratified split; use "
+                "StratifiedKFold."
             )
         return classes
 
@@ -282,10 +288,13 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
                     f"{classes.tolist()!r}."
                 )
             return classes[classes.tolist().index(self.pos_label)]
-        if classes.dtype == bool or set(classes.tolist()) <= {0, 1}:
+        # As in sklearn.metrics, labels 0/1, -1/1 and booleans default to
+        # the larger label. Any other labels need pos_label.
+        labels = set(classes.tolist())
+        if classes.dtype == bool or labels <= {0, 1} or labels <= {-1, 1}:
             return classes[-1]
         raise ValueError(
-            f"The classes {classes.tolist()!r} are not 0/1 or booleans, so "
+            f"The classes {classes.tolist()!r} are not 0/1, -1/1 or booleans, so "
             "VideoAggregator cannot tell which class the frame scores are the "
             "probability of. Set pos_label, for example pos_label="
             f"{classes.tolist()[-1]!r}."

@@ -237,7 +237,12 @@ class RaggedFrames:
         # Keep frames up to the last non-NaN one in each row, so NaN holes
         # inside a row stay where they are and trailing padding goes.
         width = array.shape[1]
-        last = np.where(present.any(axis=1), width - np.argmax(present[:, ::-1], axis=1), 0)
+        if width == 0:
+            # No frame columns: every video is empty.
+            last = np.zeros(array.shape[0], dtype=np.int64)
+        else:
+            last_present = width - np.argmax(present[:, ::-1], axis=1)
+            last = np.where(present.any(axis=1), last_present, 0)
         keep = np.arange(width) < last[:, None]
         return cls.from_lengths(array[keep], last.astype(np.int64), ids=ids)
 
@@ -482,12 +487,23 @@ class SortedFrames:
 
     @classmethod
     def from_ragged(cls, values, offsets):
-        valid = ~np.isnan(values)
-        counts = np.rint(segment_sum(valid.astype(np.float64), np.diff(offsets)))
-        counts = counts.astype(np.int64)
-        compact = values[valid]
+        lengths = np.diff(offsets)
+        missing = np.isnan(values)
+        if missing.any():
+            # Count the NaN frames of each video from their positions, which
+            # are few, rather than summing a per-frame indicator.
+            video_of_missing = np.searchsorted(
+                offsets, np.flatnonzero(missing), side="right"
+            ) - 1
+            counts = lengths - np.bincount(video_of_missing, minlength=len(lengths))
+            compact = values[~missing]
+        else:
+            counts = lengths
+            compact = values.copy()
+        del missing
         compact_offsets = offsets_from_lengths(counts)
-        return cls(_segment_sort(compact, compact_offsets), compact_offsets)
+        _sort_segments(compact, compact_offsets)
+        return cls(compact, compact_offsets)
 
     def take(self, index):
         counts = self.counts[index]
@@ -505,53 +521,40 @@ class SortedFrames:
         return len(self.counts)
 
 
-def _segment_sort(values, offsets):
-    """Sort ``values`` within each segment, vectorized over all segments.
+def _sort_segments(values, offsets, block_size=1 << 18):
+    """Sort ``values`` within each segment, in place, with padded row sorts.
 
-    One global argsort of ``segment + scaled value`` orders everything at
-    once. The scaled key can tie or swap values closer than its rounding
-    error, so segments left out of order are re-sorted exactly.
+    Segments are taken in order of length and copied, a block at a time,
+    into a 2-D array padded with ``+inf`` (one row per segment, about
+    ``block_size`` cells), which ``ndarray.sort(axis=1)`` sorts row by row.
+    Ordering by length keeps the padding small, and the block bounds the
+    extra memory whatever the number of frames. ``values`` must not
+    contain NaN.
     """
-    n_segments = len(offsets) - 1
-    if len(values) < 2:
-        return values.copy()
     counts = np.diff(offsets)
-    segment = np.repeat(np.arange(n_segments, dtype=np.float64), counts)
-    low, high = values.min(), values.max()
-    span = high - low
-    scaled = (values - low) / span if span > 0 and np.isfinite(span) else np.zeros_like(values)
-    order = np.argsort(segment + 0.5 * scaled, kind="stable")
-    result = values[order]
-    # Repair pass: any descent inside a segment marks a segment to re-sort.
-    descent = np.flatnonzero(result[1:] < result[:-1])
-    if descent.size:
-        segment_of = np.repeat(np.arange(n_segments), counts)
-        same = segment_of[descent] == segment_of[descent + 1]
-        broken = np.unique(segment_of[descent[same]])
-        if broken.size:
-            _sort_segments_exactly(result, offsets, broken)
-    return result
-
-
-def _sort_segments_exactly(values, offsets, segments):
-    """Sort the given segments of ``values`` in place with padded row sorts.
-
-    Segments are grouped by length into power-of-two buckets, so padding
-    at most doubles the memory of each bucket.
-    """
-    counts = np.diff(offsets)[segments]
-    bucket = np.ceil(np.log2(np.maximum(counts, 1))).astype(np.int64)
-    for level in np.unique(bucket):
-        chosen = segments[bucket == level]
-        lengths = counts[bucket == level]
-        width = int(lengths.max())
-        columns = np.arange(width)
+    order = np.argsort(counts, kind="stable")
+    sorted_counts = counts[order]
+    n_segments = len(counts)
+    # Segments of 0 or 1 value are already sorted.
+    start = int(np.searchsorted(sorted_counts, 2))
+    while start < n_segments:
+        # The block ends where rows x widest row would exceed block_size,
+        # with at least one row.
+        most_rows = max(1, block_size // int(sorted_counts[start]))
+        widths = sorted_counts[start : start + most_rows]
+        cells = np.arange(1, len(widths) + 1) * widths
+        stop = start + max(1, int(np.searchsorted(cells, block_size, side="right")))
+        chosen = order[start:stop]
+        lengths = sorted_counts[start:stop]
+        columns = np.arange(int(lengths[-1]))
         mask = columns < lengths[:, None]
         source = (offsets[chosen][:, None] + columns)[mask]
-        padded = np.full((len(chosen), width), np.inf)
+        padded = np.full(mask.shape, np.inf)
         padded[mask] = values[source]
         padded.sort(axis=1)
         values[source] = padded[mask]
+        start = stop
+    return values
 
 
 def _as_index(key, n_videos):
@@ -594,11 +597,18 @@ def _name_video(position, ids):
 def _as_float(array, what):
     if array.dtype.kind in "biuf":
         return array.astype(np.float64, copy=False)
+    if array.dtype.kind == "c":
+        raise ValueError(
+            f"Complex data not supported: {what} has dtype {array.dtype}. Frame "
+            "scores must be real floats."
+        )
     if array.dtype.kind == "O":
         try:
             return array.astype(np.float64)
         except (TypeError, ValueError) as error:
-            raise ValueError(
+            # Keep the exception type: TypeError for objects such as dicts,
+            # ValueError for strings that are not numbers.
+            raise type(error)(
                 f"{what} contains values that are not numbers ({error}); frame "
                 "scores must be floats."
             ) from None
@@ -684,14 +694,17 @@ def as_ragged(X, *, ids=None):
         )
     if hasattr(X, "iloc"):
         return RaggedFrames.from_list(X, ids=ids)
+    if not isinstance(X, np.ndarray) and hasattr(X, "__array__"):
+        # Other array-likes that define __array__, such as xarray objects.
+        X = np.asarray(X)
     if isinstance(X, np.ndarray) and X.dtype != object:
         if X.ndim == 2:
             return RaggedFrames.from_padded(X, ids=ids)
         if X.ndim == 1:
             raise ValueError(
-                f"Got a 1-D array of {len(X)} numbers, which is ambiguous. For one "
-                "video, pass [frames] (a list holding one array); for one frame per "
-                "video, pass frames.reshape(-1, 1)."
+                f"Got a 1-D array of {len(X)} numbers, which is ambiguous. Reshape "
+                "your data: for one video, pass [frames] (a list holding one array); "
+                "for one frame per video, pass frames.reshape(-1, 1)."
             )
         raise ValueError(
             f"Got a {X.ndim}-D array; pass a 2-D array (videos x frames, NaN "
