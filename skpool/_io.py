@@ -1,0 +1,1267 @@
+"""Read frame predictions and video labels from files, and write submissions.
+
+Prediction files come in three forms:
+
+- a long table (pandas DataFrame, CSV or Parquet file), one row per frame
+  or per face, with a video column and a score column;
+- a safe ``.npz`` archive of 1-D arrays keyed by video id, as written by
+  `save_predictions` or ``np.savez``;
+- a pickled ``{video_id: scores}`` dict saved with ``np.save``, read only
+  with ``allow_pickle=True`` because unpickling runs code from the file.
+
+Every loader returns a `RaggedFrames` whose ``ids`` are the video ids, so
+that predictions can be aligned with labels by id rather than by position.
+"""
+
+import json
+import os
+import pickle
+import warnings
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._ragged import RaggedFrames
+from ._segments import gather_index
+
+__all__ = [
+    "DatasetReport",
+    "align_videos",
+    "load_dataset",
+    "load_dfdc_labels",
+    "load_labels",
+    "load_predictions",
+    "save_predictions",
+    "write_submission",
+]
+
+_PREDICTION_FORMATS = (".npy", ".npz", ".csv", ".csv.gz", ".parquet", ".pq")
+_LABEL_FORMATS = (".json", ".csv", ".csv.gz", ".parquet", ".pq")
+_SAVE_FORMATS = (".npz", ".csv", ".csv.gz", ".parquet", ".pq")
+_FACE_REDUCTIONS = ("max", "mean", "min")
+_DEFAULT_FRAME = "frame"
+_DEFAULT_FACE = "face"
+_DFDC_LABELS = {"FAKE": 1, "REAL": 0}
+# How many names an error or warning lists before summarizing the rest.
+_NAMES_SHOWN = 5
+
+
+# Small helpers ----------------------------------------------------------
+
+
+def _few(items, shown=_NAMES_SHOWN):
+    """Format the first few items for a message, with a count of the rest."""
+    items = list(items)
+    text = ", ".join(repr(item) for item in items[:shown])
+    if len(items) > shown:
+        text += f" and {len(items) - shown} more"
+    return text
+
+
+def _python_value(value):
+    """Convert a numpy scalar to the Python value, for readable messages."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _object_array(values):
+    """Return a 1-D object array holding ``values`` as Python objects."""
+    array = np.empty(len(values), dtype=object)
+    array[:] = [_python_value(value) for value in values]
+    return array
+
+
+def _is_path(source):
+    return isinstance(source, (str, os.PathLike))
+
+
+def _suffix(path):
+    name = Path(path).name.lower()
+    for suffix in (".csv.gz",):
+        if name.endswith(suffix):
+            return suffix
+    return Path(name).suffix
+
+
+def _check_file(path, supported, what):
+    """Return the lower-case extension of ``path`` after checking that it exists."""
+    path = Path(path)
+    suffix = _suffix(path)
+    if suffix not in supported:
+        raise ValueError(
+            f"Cannot read {what} from {str(path)!r}: unknown extension "
+            f"{suffix or '(none)'!r}. Supported extensions: {', '.join(supported)}."
+        )
+    if not path.exists():
+        raise FileNotFoundError(f"{what.capitalize()} file not found: {str(path)!r}.")
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"{what.capitalize()} path {str(path)!r} is a directory; pass a file."
+        )
+    return suffix
+
+
+def _check_option(value, name, allowed):
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {list(allowed)!r}; got {value!r}.")
+
+
+def _import_pyarrow_parquet():
+    try:
+        import pyarrow.parquet as parquet
+    except ImportError:
+        raise ImportError(
+            "Reading or writing Parquet files needs pyarrow, which is not "
+            "installed. Install it with: pip install skpool[parquet]"
+        ) from None
+    return parquet
+
+
+def _warn(message):
+    # stacklevel 3 points at the caller of the public function that warns.
+    warnings.warn(message, UserWarning, stacklevel=3)
+
+
+# Reading predictions ----------------------------------------------------
+
+
+def load_predictions(
+    source,
+    *,
+    video="video",
+    frame="frame",
+    face="face",
+    score="score",
+    face_reduce="max",
+    drop_duplicates=False,
+    allow_pickle=False,
+    ids=None,
+    video_ids=None,
+    missing="warn",
+):
+    """Read frame predictions of many videos into a `RaggedFrames` with ids.
+
+    Parameters
+    ----------
+    source : path, DataFrame, dict, 2-D array, list of arrays or RaggedFrames
+        Where the predictions are:
+
+        - a ``.csv``, ``.csv.gz``, ``.parquet`` or ``.pq`` file, or a pandas
+          DataFrame (or any table with a ``to_pandas`` method, such as a
+          polars DataFrame or pyarrow Table): a long table with one row per
+          frame, or per face with a face column;
+        - a ``.npz`` file of 1-D arrays keyed by video id, as written by
+          `save_predictions` or ``np.savez(path, **{video_id: scores})``,
+          read without pickle;
+        - a ``.npy`` file holding a pickled ``{video_id: scores}`` dict, as
+          written by ``np.save(path, d)``; needs ``allow_pickle=True``;
+        - a dict ``{video_id: 1-D array of scores}``;
+        - a 2-D float array (or a ``.npy`` file of one), one row per video
+          padded with NaN, with the video ids in ``ids``;
+        - a list of 1-D arrays, or a `RaggedFrames`, with ``ids``.
+
+    video : str, default="video"
+        Column of the video id, for a long table.
+
+    frame : str or None, default="frame"
+        Column of the frame number, for a long table. Frames are put in
+        its order within each video. When the table has no column of
+        the default name, or ``frame=None``, rows stay in table order.
+
+    face : str or None, default="face"
+        Column of the face number, for a long table with several faces
+        per frame. Used only when the table has it; it needs a frame
+        column.
+
+    score : str, default="score"
+        Column of the frame score, for a long table.
+
+    face_reduce : {"max", "mean", "min"}, default="max"
+        How the faces of one frame become one frame score, before the
+        frames are pooled. NaN face scores are ignored, and a frame whose
+        faces are all NaN gets NaN.
+
+    drop_duplicates : bool, default=False
+        Drop rows of a long table that repeat another row's (video,
+        frame, face) key with the same score. Rows that repeat a key with
+        a different score raise a ValueError either way.
+
+    allow_pickle : bool, default=False
+        Allow reading pickled objects from ``.npy`` and ``.npz`` files.
+        Unpickling runs code stored in the file, so only enable it for
+        files you trust.
+
+    ids : array-like of shape (n_videos,), default=None
+        Video ids of the rows of a padded 2-D array, or of the arrays of a
+        list or `RaggedFrames`. Other forms carry their own ids.
+
+    video_ids : array-like, default=None
+        Videos to return, in this order; see `align_videos`. Videos not
+        in ``source`` become videos without frames, to which estimators
+        give their ``fill_value``. Videos in ``source`` but not in
+        ``video_ids`` are left out. By default all videos of ``source``
+        are returned.
+
+    missing : {"warn", "error", "ignore"}, default="warn"
+        What to do when ``video_ids`` names videos not in ``source``.
+
+    Returns
+    -------
+    RaggedFrames
+        One video per video id, ``ids`` set. The videos of a long table
+        come in order of first appearance in the table; a dict or
+        ``.npz`` keeps its key order. NaN scores are kept as frames that
+        the statistics ignore, and a video whose scores are all NaN is
+        kept.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        For an unknown extension, an unreadable or truncated file, a
+        pickled file without ``allow_pickle=True``, scores that are not
+        numbers or not 1-D, rows without a video id, and repeated (video,
+        frame, face) keys.
+    ImportError
+        For a Parquet file without pyarrow installed.
+
+    See Also
+    --------
+    save_predictions : Write predictions to a safe ``.npz``, CSV or Parquet
+        file.
+    load_dataset : Read predictions and labels, aligned by video id.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import skpool
+    >>> table = pd.DataFrame({
+    ...     "video": ["b.mp4", "b.mp4", "a.mp4", "b.mp4", "b.mp4"],
+    ...     "frame": [1, 0, 0, 0, 1],
+    ...     "face": [0, 0, 0, 1, 1],
+    ...     "score": [0.7, 0.2, 0.4, 0.6, 0.9],
+    ... })
+    >>> videos = skpool.load_predictions(table)
+    >>> videos.ids
+    array(['b.mp4', 'a.mp4'], dtype=object)
+    >>> videos[0]  # the max over faces of frames 0 and 1
+    array([0.6, 0.9])
+    >>> model = skpool.VideoAggregator(method="mean").fit(videos, [1, 0])
+    >>> model.predict_proba(videos)[:, 1]
+    array([0.75, 0.4 ])
+    """
+    _check_option(face_reduce, "face_reduce", _FACE_REDUCTIONS)
+    _check_option(missing, "missing", ("warn", "error", "ignore"))
+    table_options = {
+        "video": video,
+        "frame": frame,
+        "face": face,
+        "score": score,
+        "face_reduce": face_reduce,
+        "drop_duplicates": drop_duplicates,
+    }
+    if _is_path(source):
+        videos = _read_prediction_file(source, table_options, allow_pickle, ids)
+    else:
+        videos = _predictions_from_object(source, table_options, ids)
+    if video_ids is not None:
+        videos = _align(videos, video_ids, missing)
+    return videos
+
+
+def _read_prediction_file(path, table_options, allow_pickle, ids):
+    suffix = _check_file(path, _PREDICTION_FORMATS, "predictions")
+    name = repr(str(path))
+    if suffix == ".npy":
+        return _read_npy(path, name, allow_pickle, ids)
+    if suffix == ".npz":
+        return _from_mapping(_read_npz(path, name, allow_pickle), name)
+    table = _read_table(path, suffix, name, table_options)
+    return _from_table(table, name, **table_options)
+
+
+def _predictions_from_object(source, table_options, ids):
+    if isinstance(source, RaggedFrames):
+        if ids is not None:
+            return RaggedFrames(source.values, source.offsets, ids=ids)
+        if source.ids is None:
+            raise ValueError(
+                "These RaggedFrames have no video ids; pass ids=[...] so the "
+                "predictions can be matched to labels by video."
+            )
+        return source
+    if isinstance(source, Mapping):
+        return _from_mapping(source, "the dict")
+    if isinstance(source, pd.DataFrame):
+        return _from_table(source, "the DataFrame", **table_options)
+    if hasattr(source, "to_pandas"):
+        table = source.to_pandas()
+        return _from_table(table, f"the {type(source).__name__}", **table_options)
+    if isinstance(source, (np.ndarray, list, tuple)):
+        return _from_arrays(source, ids, "the array")
+    raise TypeError(
+        f"Cannot read predictions from a {type(source).__name__}. Pass a file "
+        f"path ({', '.join(_PREDICTION_FORMATS)}), a DataFrame, a dict of "
+        "arrays, or a padded 2-D array with ids."
+    )
+
+
+def _from_arrays(source, ids, name):
+    """Read a padded 2-D array or a list of per-video arrays, named by ``ids``."""
+    if isinstance(source, np.ndarray) and source.dtype != object:
+        if source.ndim != 2:
+            raise ValueError(
+                f"{name.capitalize()} is a {source.ndim}-D array of shape "
+                f"{source.shape}; expected a dict {{video_id: scores}} or a 2-D "
+                "array with one NaN-padded row per video and ids=[...]."
+            )
+        if source.dtype.kind not in "iuf":
+            raise ValueError(
+                f"{name.capitalize()} has dtype {source.dtype}; frame scores "
+                "must be numbers."
+            )
+    if ids is None:
+        raise ValueError(
+            f"{name.capitalize()} carries no video ids; pass ids=[...] with "
+            "one id per row, or use a dict or a table that names the videos."
+        )
+    if isinstance(source, np.ndarray) and source.dtype != object:
+        videos = RaggedFrames.from_padded(source, ids=ids)
+    else:
+        videos = RaggedFrames.from_list(list(source), ids=ids)
+        if videos.n_features is not None:
+            raise ValueError(
+                f"{name.capitalize()} holds 2-D arrays; each video's scores must "
+                "be a 1-D array with one score per frame."
+            )
+    _check_unique_ids(videos.ids, name)
+    return videos
+
+
+def _read_npy(path, name, allow_pickle, ids):
+    with open(path, "rb") as file:
+        dtype = _npy_header_dtype(file, name)
+        if dtype.hasobject and not allow_pickle:
+            raise ValueError(_pickle_message(name))
+        file.seek(0)
+        try:
+            array = np.lib.format.read_array(file, allow_pickle=allow_pickle)
+        except (ValueError, EOFError, OSError, pickle.UnpicklingError) as error:
+            raise ValueError(
+                f"Could not read {name}: {error}. The file may be truncated; "
+                "write it again."
+            ) from None
+    if array.dtype == object and array.ndim == 0:
+        content = array.item()
+        if not isinstance(content, Mapping):
+            raise ValueError(
+                f"{name} holds a pickled {type(content).__name__}, not a dict; "
+                "expected {video_id: 1-D array of scores}."
+            )
+        return _from_mapping(content, name)
+    if array.dtype != object and array.ndim != 2:
+        raise ValueError(
+            f"{name} holds a {array.ndim}-D array of shape {array.shape}, not a "
+            "dict; expected a pickled {video_id: 1-D array of scores} dict, or "
+            "a 2-D NaN-padded array (one row per video) with ids=[...]."
+        )
+    return _from_arrays(array, ids, name)
+
+
+def _npy_header_dtype(file, name):
+    """Read the dtype from the header of a ``.npy`` stream, leaving it at the data."""
+    try:
+        version = np.lib.format.read_magic(file)
+        if version == (1, 0):
+            _, _, dtype = np.lib.format.read_array_header_1_0(file)
+        else:
+            _, _, dtype = np.lib.format.read_array_header_2_0(file)
+    except (ValueError, EOFError, OSError) as error:
+        raise ValueError(
+            f"Could not read {name} as a NumPy .npy file ({error}). The file may "
+            "be empty, truncated or in another format."
+        ) from None
+    return dtype
+
+
+def _pickle_message(name):
+    return (
+        f"{name} holds pickled Python objects. Unpickling runs code stored in "
+        "the file, so load_predictions reads it only with allow_pickle=True; "
+        "pass that only for a file you trust. To avoid pickle from then on, "
+        "convert it once with skpool.save_predictions('predictions.npz', "
+        "skpool.load_predictions(path, allow_pickle=True)) and read the .npz."
+    )
+
+
+def _read_npz(path, name, allow_pickle):
+    """Return ``{video_id: array}`` from a ``.npz`` archive, in archive order."""
+    arrays = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                with archive.open(member) as stream:
+                    dtype = _npy_header_dtype(stream, f"member {member!r} of {name}")
+                    if dtype.hasobject and not allow_pickle:
+                        raise ValueError(_pickle_message(name))
+                with archive.open(member) as stream:
+                    array = np.lib.format.read_array(stream, allow_pickle=allow_pickle)
+                key = member[: -len(".npy")] if member.endswith(".npy") else member
+                arrays[key] = array
+    except (zipfile.BadZipFile, EOFError, pickle.UnpicklingError) as error:
+        raise ValueError(
+            f"Could not read {name} as a .npz archive ({error}). The file may be "
+            "empty or truncated; write it again."
+        ) from None
+    # np.savez(path, predictions=d) stores a whole dict as one pickled entry.
+    if len(arrays) == 1:
+        (only,) = arrays.values()
+        if only.dtype == object and only.ndim == 0 and isinstance(only.item(), Mapping):
+            return only.item()
+    return arrays
+
+
+def _from_mapping(mapping, name):
+    """Build a container from ``{video_id: 1-D scores}``, checking every video."""
+    if len(mapping) == 0:
+        raise ValueError(f"{name.capitalize()} holds no videos.")
+    arrays = []
+    for video_id, scores in mapping.items():
+        if video_id is None or (isinstance(video_id, float) and np.isnan(video_id)):
+            raise ValueError(f"{name.capitalize()} has a video with no id ({video_id!r}).")
+        if isinstance(scores, (str, bytes)):
+            raise ValueError(
+                f"Video {video_id!r} in {name} has a string ({scores!r:.40}) where "
+                "its frame scores belong; expected a 1-D array of numbers."
+            )
+        array = np.asarray(scores)
+        if array.ndim != 1:
+            raise ValueError(
+                f"Video {video_id!r} in {name} has scores of shape {array.shape}; "
+                "expected a 1-D array with one score per frame. For several "
+                "faces per frame, reduce them first or use a long table with a "
+                "face column."
+            )
+        if array.dtype.kind not in "iuf":
+            array = _object_scores_to_float(array, video_id, name)
+        arrays.append(array)
+    lengths = np.array([len(array) for array in arrays], dtype=np.int64)
+    values = np.concatenate(arrays).astype(np.float64, copy=False) if arrays else []
+    ids = _object_array(list(mapping.keys()))
+    return RaggedFrames.from_lengths(values, lengths, ids=ids)
+
+
+def _object_scores_to_float(array, video_id, name):
+    if array.dtype.kind in "OSU":
+        try:
+            return array.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
+    raise ValueError(
+        f"Video {video_id!r} in {name} has scores of dtype {array.dtype} (first "
+        f"values {array[:3].tolist()!r}); frame scores must be numbers."
+    )
+
+
+def _read_table(path, suffix, name, options):
+    """Read a CSV or Parquet file into a DataFrame, video ids as strings."""
+    if suffix in (".parquet", ".pq"):
+        parquet = _import_pyarrow_parquet()
+        try:
+            schema_names = parquet.read_schema(path).names
+            wanted = [
+                options[key]
+                for key in ("video", "frame", "face", "score")
+                if options[key] is not None and options[key] in schema_names
+            ]
+            return parquet.read_table(path, columns=wanted or None).to_pandas()
+        except (OSError, ValueError) as error:
+            # pyarrow raises ArrowInvalid, a ValueError, for a damaged file.
+            raise ValueError(
+                f"Could not read {name} as a Parquet file ({error}). The file "
+                "may be empty or truncated."
+            ) from None
+    try:
+        table = pd.read_csv(path, dtype={options["video"]: str})
+    except pd.errors.EmptyDataError:
+        raise ValueError(
+            f"{name} is empty; expected a header line naming the columns, such "
+            f"as {options['video']!r} and {options['score']!r}, then one line per "
+            "row."
+        ) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise ValueError(f"Could not parse {name} as CSV: {error}") from None
+    _check_last_csv_line(path, suffix, name, table)
+    return table
+
+
+def _check_last_csv_line(path, suffix, name, table):
+    """Reject a CSV whose last line was cut short, which pandas reads as NaN."""
+    if suffix != ".csv" or len(table) == 0:
+        return
+    with open(path, "rb") as file:
+        file.seek(-1, os.SEEK_END)
+        ends_with_newline = file.read(1) in (b"\n", b"\r")
+    if not ends_with_newline and table.iloc[-1].isna().any():
+        raise ValueError(
+            f"The last line of {name} is incomplete (missing fields and no final "
+            "newline), so the file looks truncated; write it again."
+        )
+
+
+def _from_table(
+    table, name, *, video, frame, face, score, face_reduce, drop_duplicates
+):
+    """Build a container from a long table, vectorized over all rows."""
+    use_frame = _optional_column(table, frame, _DEFAULT_FRAME, "frame", name)
+    use_face = _optional_column(table, face, _DEFAULT_FACE, "face", name)
+    for column, role in ((video, "video"), (score, "score")):
+        if column not in table.columns:
+            raise ValueError(
+                f"{name.capitalize()} has no {role} column {column!r}; its columns "
+                f"are {list(table.columns)!r}. Set {role}= to the right column."
+            )
+    if use_face and not use_frame:
+        raise ValueError(
+            f"{name.capitalize()} has a face column {face!r} but no frame column "
+            f"{frame!r}, so the faces of one frame cannot be matched. Set frame= "
+            "to the frame column, or face=None to read each row as a frame."
+        )
+    if len(table) == 0:
+        raise ValueError(f"{name.capitalize()} has a header but no rows.")
+
+    video_column = table[video]
+    _check_no_missing_keys(table, [video] + [frame] * use_frame + [face] * use_face, name)
+    scores = _numeric_scores(table[score], video_column, score, name)
+    video_codes, video_ids = pd.factorize(video_column, sort=False)
+    keys = [video_codes]
+    for column, used in ((frame, use_frame), (face, use_face)):
+        if used:
+            keys.append(_sortable_codes(table[column], column, name))
+
+    if use_frame:
+        # lexsort sorts by the last key first and keeps row order among ties.
+        order = np.lexsort(keys[::-1])
+    else:
+        order = np.argsort(video_codes, kind="stable")
+    keys = [key[order] for key in keys]
+    scores = scores[order]
+    rows = order
+
+    if use_frame:
+        repeated = _repeated_keys(keys)
+        if drop_duplicates and repeated.any():
+            same_score = (scores[1:] == scores[:-1]) | (
+                np.isnan(scores[1:]) & np.isnan(scores[:-1])
+            )
+            keep = np.concatenate([[True], ~(repeated & same_score)])
+            keys = [key[keep] for key in keys]
+            scores = scores[keep]
+            rows = rows[keep]
+            repeated = _repeated_keys(keys)
+        if repeated.any():
+            _raise_repeated_keys(table, rows, repeated, video, frame, face, use_face, name)
+    if use_face:
+        keys, scores = _reduce_faces(keys, scores, face_reduce)
+
+    lengths = np.bincount(keys[0], minlength=len(video_ids))
+    return RaggedFrames.from_lengths(scores, lengths, ids=_object_array(video_ids))
+
+
+def _optional_column(table, column, default, role, name):
+    """Tell whether an optional column is used; a non-default name must exist."""
+    if column is None:
+        return False
+    if column in table.columns:
+        return True
+    if column != default:
+        raise ValueError(
+            f"{name.capitalize()} has no {role} column {column!r}; its columns are "
+            f"{list(table.columns)!r}. Set {role}=None if there is none."
+        )
+    return False
+
+
+def _check_no_missing_keys(table, columns, name):
+    for column in columns:
+        missing = np.flatnonzero(table[column].isna().to_numpy())
+        if missing.size:
+            raise ValueError(
+                f"{name.capitalize()} has {missing.size} rows with no value in "
+                f"column {column!r}, at row positions {_few(missing.tolist())}. "
+                "Every row must name its video (and frame and face, when those "
+                "columns are used); fill or drop these rows."
+            )
+
+
+def _numeric_scores(column, video_column, score, name):
+    """Return the score column as float64, rejecting values that are not numbers."""
+    if pd.api.types.is_bool_dtype(column):
+        raise ValueError(
+            f"Score column {score!r} of {name} holds booleans; frame scores must "
+            "be probabilities or logits, not decisions."
+        )
+    if pd.api.types.is_numeric_dtype(column):
+        return column.to_numpy(dtype=np.float64, na_value=np.nan)
+    numbers = pd.to_numeric(column, errors="coerce")
+    bad = np.flatnonzero((numbers.isna() & column.notna()).to_numpy())
+    if bad.size:
+        examples = [
+            (_python_value(video_column.iloc[i]), _python_value(column.iloc[i]))
+            for i in bad[:_NAMES_SHOWN]
+        ]
+        described = ", ".join(f"{value!r} for video {vid!r}" for vid, value in examples)
+        more = " and more" if bad.size > _NAMES_SHOWN else ""
+        raise ValueError(
+            f"{name.capitalize()} has {bad.size} values in score column {score!r} "
+            f"that are not numbers: {described}{more}. Frame scores must be "
+            "numbers; write a missing score as an empty field or NaN."
+        )
+    return numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _sortable_codes(column, role, name):
+    """Return integer codes that sort like the values of ``column``."""
+    try:
+        codes, _ = pd.factorize(column, sort=True)
+    except TypeError as error:
+        raise ValueError(
+            f"Cannot order the values of column {role!r} in {name} ({error}); use "
+            "one type, such as integers, for every row."
+        ) from None
+    return codes
+
+
+def _repeated_keys(keys):
+    """Mark sorted rows whose key equals the previous row's key."""
+    if len(keys[0]) < 2:
+        return np.zeros(0, dtype=bool)
+    repeated = np.ones(len(keys[0]) - 1, dtype=bool)
+    for key in keys:
+        repeated &= key[1:] == key[:-1]
+    return repeated
+
+
+def _raise_repeated_keys(table, rows, repeated, video, frame, face, use_face, name):
+    # A repeated key group starts where a repeat follows a non-repeat.
+    starts = np.flatnonzero(repeated & ~np.concatenate([[False], repeated[:-1]]))
+    columns = [video, frame] + [face] * use_face
+    examples = [
+        tuple(_python_value(table[column].iloc[rows[i]]) for column in columns)
+        for i in starts[:_NAMES_SHOWN]
+    ]
+    key_name = "(" + ", ".join(columns) + ")"
+    hint = (
+        "Several faces per frame need a face column (face=)."
+        if not use_face
+        else "Check that each face of a frame has its own face number."
+    )
+    raise ValueError(
+        f"{name.capitalize()} has {starts.size} {key_name} keys that appear in "
+        f"more than one row with different scores, or with drop_duplicates=False: "
+        f"{_few(examples)}. Set drop_duplicates=True to drop rows that repeat a "
+        f"key with the same score. {hint}"
+    )
+
+
+def _reduce_faces(keys, scores, face_reduce):
+    """Reduce the faces of each (video, frame) to one score, ignoring NaN."""
+    video_codes, frame_codes = keys[0], keys[1]
+    new_frame = np.ones(len(scores), dtype=bool)
+    new_frame[1:] = (video_codes[1:] != video_codes[:-1]) | (
+        frame_codes[1:] != frame_codes[:-1]
+    )
+    starts = np.flatnonzero(new_frame)
+    if face_reduce == "max":
+        reduced = np.fmax.reduceat(scores, starts)
+    elif face_reduce == "min":
+        reduced = np.fmin.reduceat(scores, starts)
+    else:
+        valid = ~np.isnan(scores)
+        sums = np.add.reduceat(np.where(valid, scores, 0.0), starts)
+        counts = np.add.reduceat(valid.astype(np.int64), starts)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            reduced = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    return [video_codes[starts], frame_codes[starts]], reduced
+
+
+def _check_unique_ids(ids, name):
+    if ids is None:
+        return
+    codes, uniques = pd.factorize(pd.Series(ids, dtype=object), sort=False)
+    if len(uniques) != len(ids):
+        counts = np.bincount(codes)
+        repeated = [_python_value(uniques[i]) for i in np.flatnonzero(counts > 1)]
+        raise ValueError(
+            f"{name.capitalize()} names {len(repeated)} videos more than once: "
+            f"{_few(repeated)}. Every video id must be unique."
+        )
+
+
+# Aligning videos with a list of ids ----------------------------------
+
+
+def align_videos(videos, video_ids, *, missing="warn"):
+    """Reorder videos to match ``video_ids``, keeping videos without frames.
+
+    Parameters
+    ----------
+    videos : RaggedFrames
+        Videos with ``ids``, for example from `load_predictions`.
+
+    video_ids : array-like of shape (n_requested,)
+        The videos to return, in this order. Each must be unique.
+
+    missing : {"warn", "error", "ignore"}, default="warn"
+        What to do about ids in ``video_ids`` that are not in
+        ``videos.ids``. They are always kept, as videos with no frames,
+        which estimators give their ``fill_value``; "warn" issues a
+        UserWarning that counts them and names a few, "error" raises.
+
+    Returns
+    -------
+    RaggedFrames
+        ``n_requested`` videos with ``ids`` equal to ``video_ids``. Videos
+        of ``videos`` not in ``video_ids`` are left out.
+
+    Examples
+    --------
+    >>> import skpool
+    >>> videos = skpool.load_predictions({"a.mp4": [0.2, 0.4], "b.mp4": [0.9]})
+    >>> aligned = skpool.align_videos(videos, ["b.mp4", "c.mp4", "a.mp4"], missing="ignore")
+    >>> aligned.lengths
+    array([1, 0, 2])
+    """
+    _check_option(missing, "missing", ("warn", "error", "ignore"))
+    return _align(videos, video_ids, missing)
+
+
+def _align(videos, video_ids, missing):
+    if not isinstance(videos, RaggedFrames) or videos.ids is None:
+        raise TypeError(
+            "align_videos needs a RaggedFrames with ids, such as the output of "
+            "skpool.load_predictions."
+        )
+    if isinstance(video_ids, str):
+        raise TypeError("video_ids must be a sequence of video ids, not one string.")
+    requested = _object_array(list(video_ids))
+    _check_unique_ids(videos.ids, "the predictions")
+    _check_unique_ids(requested, "video_ids")
+    positions = pd.Index(videos.ids, dtype=object).get_indexer(requested)
+    absent = positions < 0
+    if absent.any():
+        names = requested[absent].tolist()
+        message = (
+            f"{len(names)} of {len(requested)} requested videos have no "
+            f"predictions: {_few(names)}. They are kept as videos without frames, "
+            "which estimators give their fill_value."
+        )
+        if missing == "error":
+            raise ValueError(message.replace(" They are kept", " They would be kept"))
+        if missing == "warn":
+            _warn(message)
+    present = np.where(absent, 0, positions)
+    lengths = np.where(absent, 0, videos.lengths[present])
+    starts = videos.offsets[:-1][present]
+    values = videos.values[gather_index(starts, lengths)]
+    return RaggedFrames.from_lengths(values, lengths, ids=requested)
+
+
+# Writing predictions ------------------------------------------------
+
+
+def save_predictions(path, videos):
+    """Write frame predictions to a file that `load_predictions` reads safely.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Target file. By extension:
+
+        - ``.npz``: one 1-D float array per video, keyed by the video id
+          turned into a string, in video order; readable with
+          ``np.load(path)`` without pickle;
+        - ``.csv``, ``.csv.gz``, ``.parquet``, ``.pq``: a long table with
+          columns ``video``, ``frame`` (0, 1, ... within each video) and
+          ``score``. A video without frames is written as one row with an
+          empty score, so it is not lost; it reads back as one NaN frame,
+          which every statistic pools like no frame.
+
+    videos : RaggedFrames with ids, or dict of {video_id: 1-D array}
+        The predictions.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    if isinstance(videos, Mapping):
+        videos = _from_mapping(videos, "the dict")
+    elif not isinstance(videos, RaggedFrames) or videos.ids is None:
+        raise TypeError(
+            "save_predictions needs a dict {video_id: scores} or a RaggedFrames "
+            f"with ids; got {type(videos).__name__}."
+        )
+    if videos.n_features is not None:
+        raise ValueError(
+            "save_predictions writes 1-D frame scores; these videos hold "
+            f"{videos.n_features} features per frame."
+        )
+    path = Path(path)
+    suffix = _suffix(path)
+    if suffix not in _SAVE_FORMATS:
+        raise ValueError(
+            f"Cannot write predictions to {str(path)!r}: unknown extension "
+            f"{suffix or '(none)'!r}. Supported extensions: {', '.join(_SAVE_FORMATS)}."
+        )
+    keys = [str(video_id) for video_id in videos.ids.tolist()]
+    _check_unique_ids(keys, "the video ids, written as strings,")
+    if suffix == ".npz":
+        _write_npz(path, keys, videos)
+    else:
+        _write_long_table(path, suffix, keys, videos)
+    return path
+
+
+def _write_npz(path, keys, videos):
+    # Written member by member rather than with np.savez(**d), which fails
+    # on video ids that are savez's own argument names, such as "file".
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for key, scores in zip(keys, videos, strict=True):
+            with archive.open(key + ".npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asarray(scores), allow_pickle=False)
+
+
+def _write_long_table(path, suffix, keys, videos):
+    lengths = videos.lengths
+    # One row with a NaN score stands for each video without frames.
+    rows = np.maximum(lengths, 1)
+    starts = np.repeat(np.cumsum(rows) - rows, rows)
+    frame = np.arange(int(rows.sum())) - starts
+    scores = np.full(int(rows.sum()), np.nan)
+    scores[frame < np.repeat(lengths, rows)] = videos.values
+    table = pd.DataFrame(
+        {"video": np.repeat(_object_array(keys), rows), "frame": frame, "score": scores}
+    )
+    if suffix in (".parquet", ".pq"):
+        parquet = _import_pyarrow_parquet()
+        import pyarrow
+
+        parquet.write_table(pyarrow.Table.from_pandas(table, preserve_index=False), path)
+    else:
+        table.to_csv(path, index=False)
+
+
+# Reading labels ---------------------------------------------------------
+
+
+def load_dfdc_labels(metadata, video_ids=None, *, missing="error"):
+    """Read the labels of a Deepfake Detection Challenge ``metadata.json``.
+
+    Parameters
+    ----------
+    metadata : path, dict, or list of paths and dicts
+        One or more ``metadata.json`` files (one per training folder), or
+        their parsed content, ``{"name.mp4": {"label": "FAKE" or "REAL",
+        "split": ..., "original": ...}}``. The other fields are ignored.
+
+    video_ids : array-like, default=None
+        The videos whose labels to return, in this order.
+
+    missing : {"error", "nan"}, default="error"
+        What to do about ids in ``video_ids`` that have no label: raise,
+        or return NaN for them (the result is then float).
+
+    Returns
+    -------
+    ndarray of int64 of shape (n_videos,) or pandas Series
+        With ``video_ids``: their labels, 1 for FAKE and 0 for REAL.
+        Without: a Series of those labels indexed by file name, in file
+        order.
+
+    Examples
+    --------
+    >>> import skpool
+    >>> metadata = {"a.mp4": {"label": "FAKE", "original": "b.mp4"},
+    ...             "b.mp4": {"label": "REAL"}}
+    >>> skpool.load_dfdc_labels(metadata, ["b.mp4", "a.mp4"])
+    array([0, 1])
+    """
+    _check_option(missing, "missing", ("error", "nan"))
+    sources = metadata if isinstance(metadata, (list, tuple)) else [metadata]
+    parts = [_read_dfdc_metadata(source) for source in sources]
+    labels = _merge_labels(parts)
+    if video_ids is None:
+        return labels
+    return _labels_for(labels, video_ids, missing)
+
+
+def _read_dfdc_metadata(source):
+    if _is_path(source):
+        _check_file(source, (".json",), "metadata")
+        name = repr(str(source))
+        try:
+            with open(source, encoding="utf-8") as file:
+                content = json.load(file)
+        except json.JSONDecodeError as error:
+            raise ValueError(
+                f"Could not parse {name} as JSON ({error}). The file may be empty "
+                "or truncated."
+            ) from None
+    else:
+        name = "the metadata dict"
+        content = source
+    if not isinstance(content, Mapping):
+        raise ValueError(
+            f"{name.capitalize()} holds a {type(content).__name__}; expected a "
+            'JSON object {"name.mp4": {"label": "FAKE" or "REAL", ...}}.'
+        )
+    ids, labels = [], []
+    for video_id, entry in content.items():
+        if not isinstance(entry, Mapping) or "label" not in entry:
+            raise ValueError(
+                f"Video {video_id!r} in {name} has no 'label' field; each entry "
+                'must look like {"label": "FAKE" or "REAL", ...}.'
+            )
+        label = entry["label"]
+        code = _DFDC_LABELS.get(label.upper()) if isinstance(label, str) else None
+        if code is None:
+            raise ValueError(
+                f"Video {video_id!r} in {name} has label {label!r}; expected "
+                "'FAKE' or 'REAL'."
+            )
+        ids.append(video_id)
+        labels.append(code)
+    return pd.Series(labels, index=pd.Index(ids, dtype=object), dtype=np.int64, name="label")
+
+
+def _merge_labels(parts):
+    """Concatenate label Series, rejecting a video labelled twice differently."""
+    labels = pd.concat(parts) if len(parts) > 1 else parts[0]
+    repeated = labels.index.duplicated(keep=False)
+    if repeated.any():
+        grouped = labels[repeated].groupby(level=0, sort=False).nunique()
+        conflicts = grouped.index[grouped.to_numpy() > 1].tolist()
+        if conflicts:
+            raise ValueError(
+                f"{len(conflicts)} videos have conflicting labels: "
+                f"{_few(conflicts)}. Each video must have one label."
+            )
+        labels = labels[~labels.index.duplicated(keep="first")]
+    return labels
+
+
+def _labels_for(labels, video_ids, missing):
+    if isinstance(video_ids, str):
+        raise TypeError("video_ids must be a sequence of video ids, not one string.")
+    requested = _object_array(list(video_ids))
+    positions = labels.index.get_indexer(requested)
+    absent = positions < 0
+    if absent.any() and missing == "error":
+        names = requested[absent].tolist()
+        raise ValueError(
+            f"{len(names)} of {len(requested)} videos have no label: {_few(names)}. "
+            "Check the file names, or pass only labelled videos."
+        )
+    values = labels.to_numpy()[np.where(absent, 0, positions)]
+    if absent.any():
+        values = values.astype(np.float64)
+        values[absent] = np.nan
+    return values
+
+
+def load_labels(source, video_ids=None, *, video="video", label="label"):
+    """Read video labels from a table with a video column and a label column.
+
+    Parameters
+    ----------
+    source : path or DataFrame
+        A ``.csv``, ``.csv.gz``, ``.parquet`` or ``.pq`` file, or a pandas
+        DataFrame, one row per video.
+
+    video_ids : array-like, default=None
+        The videos whose labels to return, in this order. Every one must
+        have a label.
+
+    video : str, default="video"
+        Column of the video id.
+
+    label : str, default="label"
+        Column of the label. Labels are returned as stored, for example
+        0/1 or strings.
+
+    Returns
+    -------
+    ndarray of shape (n_videos,) or pandas Series
+        With ``video_ids``: their labels. Without: a Series of labels
+        indexed by video id, in table order.
+    """
+    if _is_path(source):
+        suffix = _check_file(source, _LABEL_FORMATS[1:], "labels")
+        name = repr(str(source))
+        options = {"video": video, "frame": None, "face": None, "score": label}
+        table = _read_table(source, suffix, name, options)
+    elif isinstance(source, pd.DataFrame):
+        name = "the DataFrame"
+        table = source
+    else:
+        raise TypeError(
+            f"load_labels reads a file path or a DataFrame; got {type(source).__name__}."
+        )
+    for column, role in ((video, "video"), (label, "label")):
+        if column not in table.columns:
+            raise ValueError(
+                f"{name.capitalize()} has no {role} column {column!r}; its columns "
+                f"are {list(table.columns)!r}. Set {role}= to the right column."
+            )
+    _check_no_missing_keys(table, [video, label], name)
+    labels = pd.Series(
+        table[label].to_numpy(),
+        index=pd.Index(_object_array(table[video].tolist()), dtype=object),
+        name="label",
+    )
+    labels = _merge_labels([labels])
+    if video_ids is None:
+        return labels
+    return _labels_for(labels, video_ids, "error")
+
+
+# Predictions and labels together ----------------------------------------
+
+
+@dataclass(frozen=True)
+class DatasetReport:
+    """How `load_dataset` matched predictions with labels.
+
+    Attributes
+    ----------
+    n_videos : int
+        Videos returned.
+
+    missing_predictions : list
+        Labelled videos without predictions, kept as videos without
+        frames.
+
+    unlabelled : list
+        Videos with predictions but no label, left out.
+    """
+
+    n_videos: int
+    missing_predictions: list
+    unlabelled: list
+
+    def __str__(self):
+        missing = len(self.missing_predictions)
+        unlabelled = len(self.unlabelled)
+        if missing:
+            missing = f"{missing}, {_few(self.missing_predictions)}"
+        if unlabelled:
+            unlabelled = f"{unlabelled}, {_few(self.unlabelled)}"
+        return (
+            f"{self.n_videos} videos. Without predictions (kept, pooled to "
+            f"fill_value): {missing}. With predictions but no label (left out): "
+            f"{unlabelled}."
+        )
+
+
+def load_dataset(
+    predictions, labels, *, video_ids=None, return_report=False, **predictions_options
+):
+    """Read predictions and labels, matched by video id, as ``(videos, y)``.
+
+    Parameters
+    ----------
+    predictions : any source accepted by `load_predictions`
+        Frame predictions, for example a CSV file or a dict.
+
+    labels : path, list of paths, dict, pandas Series or DataFrame
+        Video labels: a DFDC ``metadata.json`` (or a list of them, read by
+        `load_dfdc_labels`), a CSV or Parquet file or DataFrame with
+        ``video`` and ``label`` columns (read by `load_labels`), or a dict
+        or Series mapping video id to label.
+
+    video_ids : array-like, default=None
+        The videos to return, in this order. Each must have a label. By
+        default, every labelled video, in the order of ``labels``.
+
+    return_report : bool, default=False
+        Also return a `DatasetReport`.
+
+    **predictions_options
+        Passed to `load_predictions`, such as ``score="p_fake"`` or
+        ``allow_pickle=True``.
+
+    Returns
+    -------
+    videos : RaggedFrames
+        One video per returned id, ``ids`` set. A labelled video without
+        predictions has no frames, so estimators give it their
+        ``fill_value``; a UserWarning counts and names such videos.
+
+    y : ndarray of shape (n_videos,)
+        Labels of the videos.
+
+    report : DatasetReport
+        Only with ``return_report=True``.
+
+    Raises
+    ------
+    ValueError
+        If a video of ``video_ids`` has no label.
+
+    Notes
+    -----
+    Videos with predictions but no label cannot be scored, so they are
+    left out, with a UserWarning that counts and names them, unless
+    ``video_ids`` is given.
+
+    Examples
+    --------
+    >>> import skpool
+    >>> predictions = {"a.mp4": [0.9, 0.7], "c.mp4": [0.2]}
+    >>> metadata = {"a.mp4": {"label": "FAKE"}, "b.mp4": {"label": "REAL"},
+    ...             "c.mp4": {"label": "REAL"}}
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # b.mp4 has no predictions
+    ...     videos, y, report = skpool.load_dataset(
+    ...         predictions, metadata, return_report=True
+    ...     )
+    >>> videos.ids, videos.lengths, y
+    (array(['a.mp4', 'b.mp4', 'c.mp4'], dtype=object), array([2, 0, 1]), array([1, 0, 0]))
+    >>> print(report)
+    3 videos. Without predictions (kept, pooled to fill_value): 1, 'b.mp4'. With predictions but no label (left out): 0.
+    """
+    for reserved in ("video_ids", "missing"):
+        if reserved in predictions_options:
+            raise TypeError(
+                f"load_dataset sets {reserved} of load_predictions itself; pass "
+                "video_ids to load_dataset instead."
+            )
+    label_series = _read_any_labels(labels)
+    videos = load_predictions(predictions, **predictions_options)
+    predicted = pd.Index(videos.ids, dtype=object)
+
+    if video_ids is None:
+        requested = _object_array(label_series.index.tolist())
+        unlabelled = predicted[~predicted.isin(label_series.index)].tolist()
+        if unlabelled:
+            _warn(
+                f"{len(unlabelled)} videos have predictions but no label and are "
+                f"left out: {_few(unlabelled)}."
+            )
+    else:
+        requested = _object_array(list(video_ids))
+        unlabelled = []
+    y = _labels_for(label_series, requested, "error")
+
+    absent = ~pd.Index(requested, dtype=object).isin(predicted)
+    missing_predictions = requested[absent].tolist()
+    if missing_predictions:
+        _warn(
+            f"{len(missing_predictions)} of {len(requested)} labelled videos have "
+            f"no predictions: {_few(missing_predictions)}. They are kept as videos "
+            "without frames, which estimators give their fill_value."
+        )
+    videos = _align(videos, requested, "ignore")
+    if return_report:
+        report = DatasetReport(len(requested), missing_predictions, unlabelled)
+        return videos, y, report
+    return videos, y
+
+
+def _read_any_labels(labels):
+    if isinstance(labels, pd.Series):
+        return _merge_labels([labels.set_axis(_object_array(labels.index.tolist()))])
+    if isinstance(labels, pd.DataFrame):
+        return load_labels(labels)
+    if isinstance(labels, Mapping):
+        values = list(labels.values())
+        if values and all(isinstance(value, Mapping) for value in values):
+            return load_dfdc_labels(labels)
+        index = pd.Index(_object_array(list(labels.keys())), dtype=object)
+        return pd.Series(values, index=index, name="label")
+    if isinstance(labels, (list, tuple)):
+        return load_dfdc_labels(labels)
+    if _is_path(labels):
+        if _suffix(labels) == ".json":
+            return load_dfdc_labels(labels)
+        return load_labels(labels)
+    raise TypeError(
+        "labels must be a metadata.json path, a CSV or Parquet path, a DataFrame, "
+        f"a dict or a pandas Series; got {type(labels).__name__}."
+    )
+
+
+# Writing a submission ---------------------------------------------------
+
+
+def write_submission(path, video_ids, proba):
+    """Write a Deepfake Detection Challenge submission CSV.
+
+    The file has a header ``filename,label`` and one row per video, in the
+    order given, where ``label`` is the probability that the video is
+    FAKE.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The CSV file to write.
+
+    video_ids : array-like of shape (n_videos,)
+        File names of the videos, such as ``videos.ids``. Each must be
+        unique.
+
+    proba : array-like of shape (n_videos,)
+        P(FAKE) of each video, such as ``model.predict_proba(videos)[:, 1]``
+        for labels 0 (REAL) and 1 (FAKE). Every value must be finite and
+        in [0, 1].
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table written.
+    """
+    if isinstance(video_ids, str):
+        raise TypeError("video_ids must be a sequence of file names, not one string.")
+    ids = _object_array(list(video_ids))
+    proba = np.asarray(proba)
+    if proba.ndim != 1:
+        raise ValueError(
+            f"proba must be 1-D, one P(FAKE) per video; got shape {proba.shape}. "
+            "From predict_proba, pass proba[:, 1]."
+        )
+    if proba.dtype.kind not in "iuf":
+        raise ValueError(f"proba must hold numbers; got dtype {proba.dtype}.")
+    if len(ids) != len(proba):
+        raise ValueError(
+            f"Got {len(ids)} video ids and {len(proba)} probabilities; pass one "
+            "probability per video."
+        )
+    missing_ids = pd.isna(pd.Series(ids, dtype=object)).to_numpy()
+    if missing_ids.any():
+        raise ValueError(
+            f"{int(missing_ids.sum())} video ids are missing, at positions "
+            f"{_few(np.flatnonzero(missing_ids).tolist())}."
+        )
+    _check_unique_ids(ids, "video_ids")
+    proba = proba.astype(np.float64)
+    for bad, problem in (
+        (~np.isfinite(proba), "not finite"),
+        ((proba < 0) | (proba > 1), "outside [0, 1]"),
+    ):
+        if bad.any():
+            examples = [f"{ids[i]!r}: {proba[i]!r}" for i in np.flatnonzero(bad)[:5]]
+            raise ValueError(
+                f"{int(bad.sum())} probabilities are {problem}: "
+                f"{', '.join(examples)}{' and more' if bad.sum() > 5 else ''}. "
+                "Set the estimator's fill_value for videos without frames, and "
+                "clip to keep log loss finite."
+            )
+    table = pd.DataFrame({"filename": ids, "label": proba})
+    table.to_csv(path, index=False)
+    return table
