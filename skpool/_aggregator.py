@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from ._learn import LEARNABLE, apply_sigmoid, fit_sigmoid, learn_parameter
 from ._sklearn_compat import Interval, RealNotInt, StrOptions, _fit_context
 from ._stats import QUANTILE_METHODS, STATISTICS, pool_frames
 from ._validation import check_frame_scores, describe_video
@@ -24,10 +25,13 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     Each video is a sequence of frame scores, the probability of
     ``pos_label`` given by a frame-level model. The video's probability is
-    a statistic of its frames (``method``), clipped to ``clip``. Fixed
-    statistics learn nothing in ``fit`` beyond the classes, so the
-    estimator is a cheap candidate for ``GridSearchCV`` with
-    ``scoring="neg_log_loss"``.
+    a statistic of its frames (``method``), optionally recalibrated
+    (``calibration``), then clipped to ``clip``. Fixed statistics learn
+    nothing in ``fit`` beyond the classes, so the estimator is a cheap
+    candidate for ``GridSearchCV`` with ``scoring="neg_log_loss"``. With
+    ``alpha``, ``power`` or ``sharpness`` set to None, or with
+    ``calibration="sigmoid"``, ``fit`` learns those from the training
+    videos.
 
     Parameters
     ----------
@@ -65,18 +69,21 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
         frames of shorter videos); a float in (0, 1] is a share of each
         video's frames, ``max(1, floor(k * n))`` of them.
 
-    power : float, default=2.0
+    power : float or None, default=2.0
         Exponent of ``method="power_mean"``: very negative tends to the
         min, 0 is the geometric mean, 1 the mean, large tends to the max.
+        None learns it in ``fit`` (see Notes), stored in ``power_``.
 
-    sharpness : float, default=5.0
+    sharpness : float or None, default=5.0
         ``r`` of ``method="lse"``, ``log(mean(exp(r * p))) / r``: 0 is the
-        mean, large tends to the max.
+        mean, large tends to the max, negative to the min. None learns
+        it in ``fit``, stored in ``sharpness_``.
 
-    alpha : float, default=5.0
+    alpha : float or None, default=5.0
         ``alpha`` of ``method="autopool"``, frames weighted by
         ``exp(alpha * p)``: 0 is the mean, large tends to the max and
-        negative to the min.
+        negative to the min. None learns it in ``fit``, stored in
+        ``alpha_``.
 
     gamma : float, default=0.5
         Exponent of ``method="sharpened_mean"``; below 1 moves scores
@@ -102,6 +109,14 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
         ``method="confident"``: otherwise the confident negatives are
         averaged when more than this share of frames are below
         ``confident_low``; otherwise all frames are averaged.
+
+    calibration : {None, "sigmoid"}, default=None
+        ``"sigmoid"`` fits Platt scaling in ``fit``: each pooled
+        probability ``p`` becomes ``expit(a * logit(p) + b)``, with ``a``
+        and ``b`` minimising the log loss of the training videos (Platt's
+        smoothed 0/1 targets, ``p`` clipped to ``[1e-6, 1 - 1e-6]``). It
+        is applied after pooling and before ``clip``; videos without a
+        valid frame get ``fill_value`` uncalibrated.
 
     clip : None, float or tuple of (float, float), default=None
         Bounds applied to the pooled probability. A float ``eps`` in
@@ -129,6 +144,14 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
     pos_label_ : int, bool or str
         The class the frame scores refer to.
 
+    alpha_, power_, sharpness_ : float
+        The learned parameter of ``method="autopool"``, ``"power_mean"``
+        or ``"lse"``, set only when that parameter is None.
+
+    calibration_coef_, calibration_intercept_ : float
+        Platt scaling ``a`` and ``b``, set only with
+        ``calibration="sigmoid"``.
+
     See Also
     --------
     default_grid : A parameter grid over every statistic and a few clips.
@@ -142,6 +165,16 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     The confident rule follows the code published by the winning team of
     the Deepfake Detection Challenge (Seferbekov, 2020).
+
+    A learned ``alpha``, ``power`` or ``sharpness`` minimises the binary
+    log loss of the training videos' final probabilities, after
+    calibration, ``fill_value`` and ``clip``. The search evaluates a grid
+    of values from -100 to 100 (0, +-0.5, 1, 2, 5, 10, 20, 50, 100), then
+    refines between the best grid point's neighbours with
+    ``scipy.optimize.minimize_scalar(method="bounded")``, so the learned
+    value lies in [-100, 100]. At 100 the three statistics are close to
+    the max for scores in [0, 1]. With ``calibration="sigmoid"`` the
+    Platt scaling is refitted for every value tried.
 
     Examples
     --------
@@ -161,9 +194,9 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
             Interval(Integral, 1, None, closed="left"),
             Interval(RealNotInt, 0, 1, closed="right"),
         ],
-        "power": [Interval(Real, None, None, closed="neither")],
-        "sharpness": [Interval(Real, None, None, closed="neither")],
-        "alpha": [Interval(Real, None, None, closed="neither")],
+        "power": [None, Interval(Real, None, None, closed="neither")],
+        "sharpness": [None, Interval(Real, None, None, closed="neither")],
+        "alpha": [None, Interval(Real, None, None, closed="neither")],
         "gamma": [Interval(Real, 0, None, closed="neither")],
         "threshold": [Interval(Real, 0, 1, closed="both")],
         "confident_high": [Interval(Real, 0, 1, closed="both")],
@@ -171,6 +204,7 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
         "confident_min_count": [Interval(Integral, 0, None, closed="left")],
         "confident_divisor": [Interval(Real, 0, None, closed="neither")],
         "confident_low_share": [Interval(Real, 0, 1, closed="both")],
+        "calibration": [None, StrOptions({"sigmoid"})],
         "clip": [None, Interval(Real, 0, 0.5, closed="neither"), tuple],
         "fill_value": [Interval(Real, 0, 1, closed="both")],
         "pos_label": [None, str, Integral, np.bool_],
@@ -195,6 +229,7 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
         confident_min_count=11,
         confident_divisor=2.5,
         confident_low_share=0.9,
+        calibration=None,
         clip=None,
         fill_value=0.5,
         pos_label=None,
@@ -215,6 +250,7 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.confident_min_count = confident_min_count
         self.confident_divisor = confident_divisor
         self.confident_low_share = confident_low_share
+        self.calibration = calibration
         self.clip = clip
         self.fill_value = fill_value
         self.pos_label = pos_label
@@ -222,7 +258,11 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
-        """Check the frames, record the classes and resolve ``pos_label``.
+        """Check the frames, record the classes and learn what is to be learned.
+
+        Besides the classes and ``pos_label_``, ``fit`` learns ``alpha_``,
+        ``power_`` or ``sharpness_`` when that parameter is None, and the
+        Platt scaling when ``calibration="sigmoid"``.
 
         Parameters
         ----------
@@ -245,7 +285,36 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.pos_label_ = self._resolve_pos_label(self.classes_)
         self._pos_column = int(np.flatnonzero(self.classes_ == self.pos_label_)[0])
 
+        self._fit_learned(videos, column_or_1d(y) == self.pos_label_)
         return self
+
+    def _learned_name(self):
+        """Return the name of the parameter ``fit`` learns, or None."""
+        learnable = LEARNABLE.get(self.method) if isinstance(self.method, str) else None
+        if learnable is not None and getattr(self, learnable.name) is None:
+            return learnable.name
+        return None
+
+    def _fit_learned(self, videos, y_positive):
+        """Learn the statistic's parameter and the Platt scaling, if requested."""
+        name = self._learned_name()
+        if name is not None:
+
+            def finish(pooled):
+                calibration = None
+                if self.calibration == "sigmoid":
+                    calibration = fit_sigmoid(pooled, y_positive)
+                return self._finish(pooled, calibration)
+
+            value = learn_parameter(
+                videos._sorted_frames(), self.method, y_positive, finish
+            )
+            setattr(self, f"{name}_", value)
+        if self.calibration == "sigmoid":
+            pooled = np.array(self._pool(videos), dtype=np.float64)
+            coef, intercept = fit_sigmoid(pooled, y_positive)
+            self.calibration_coef_ = coef
+            self.calibration_intercept_ = intercept
 
     def _check_targets(self, y, n_videos):
         """Check the video labels and return the sorted classes."""
@@ -329,7 +398,13 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
         return float(self.clip), 1.0 - float(self.clip)
 
     def _statistic_params(self):
-        return {name: getattr(self, name) for name in self.get_params() if name != "method"}
+        params = {
+            name: getattr(self, name) for name in self.get_params() if name != "method"
+        }
+        learned = self._learned_name()
+        if learned is not None:
+            params[learned] = getattr(self, f"{learned}_")
+        return params
 
     def _pool(self, videos):
         """Return the pooled probability of each video, before clipping and filling."""
@@ -337,12 +412,22 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
             return _pool_with_callable(self.method, videos)
         return pool_frames(videos, self.method, **self._statistic_params())
 
-    def _positive_proba(self, X):
-        videos = check_frame_scores(X, logits=self.logits)
-        pooled = np.array(self._pool(videos), dtype=np.float64)
+    def _finish(self, pooled, calibration=None):
+        """Calibrate pooled values, fill videos without frames, then clip."""
+        if calibration is not None:
+            pooled = apply_sigmoid(pooled, *calibration)
+        else:
+            pooled = np.array(pooled, dtype=np.float64)
         pooled[np.isnan(pooled)] = self.fill_value
         low, high = self._clip_bounds()
         return np.clip(pooled, low, high)
+
+    def _positive_proba(self, X):
+        videos = check_frame_scores(X, logits=self.logits)
+        calibration = None
+        if self.calibration == "sigmoid":
+            calibration = (self.calibration_coef_, self.calibration_intercept_)
+        return self._finish(self._pool(videos), calibration)
 
     def predict_proba(self, X):
         """Return class probabilities, columns in the order of ``classes_``.
