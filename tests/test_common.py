@@ -69,9 +69,7 @@ def test_sklearn_compatible(estimator, check):
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
 def test_estimators_dtypes_with_pos_label(estimator):
     """Integer and float32 inputs work once pos_label names the class."""
-    check_estimators_dtypes(
-        "VideoAggregator", estimator.set_params(pos_label=2)
-    )
+    check_estimators_dtypes("VideoAggregator", estimator.set_params(pos_label=2))
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
