@@ -11,6 +11,7 @@ from ._io import (
     save_predictions,
     write_submission,
 )
+from ._pooler import FramePooler
 from ._ragged import RaggedFrames, as_ragged
 from ._scorer import FrameScorer
 from ._stats import STATISTICS
@@ -20,6 +21,7 @@ __version__ = "0.1.0"
 __all__ = [
     "STATISTICS",
     "DatasetReport",
+    "FramePooler",
     "FrameScorer",
     "RaggedFrames",
     "VideoAggregator",

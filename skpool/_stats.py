@@ -14,7 +14,13 @@ from scipy.special import expit, logit
 
 from ._segments import gather_index, segment_sum
 
-__all__ = ["STATISTICS", "LOGIT_EPS", "SHARPENED_WEIGHT_FLOOR", "pool_frames"]
+__all__ = [
+    "FEATURE_STATISTICS",
+    "LOGIT_EPS",
+    "SHARPENED_WEIGHT_FLOOR",
+    "STATISTICS",
+    "pool_frames",
+]
 
 LOGIT_EPS = 1e-6
 """Frame scores are clipped to [LOGIT_EPS, 1 - LOGIT_EPS] before taking log-odds."""
@@ -355,6 +361,28 @@ STATISTICS = {
 }
 
 
+def pool_std(frames):
+    """Population standard deviation (ddof=0), so a one-frame video gives 0."""
+    counts = frames.counts
+    mean = pool_mean(frames)
+    deviation = frames.values - np.nan_to_num(mean)[frames.video_index]
+    return np.sqrt(_divide(segment_sum(deviation * deviation, counts), counts))
+
+
+def pool_n_frames(frames):
+    """Number of valid (non-NaN) frames, 0 for an empty video."""
+    return frames.counts.astype(np.float64)
+
+
+FEATURE_STATISTICS = {
+    **STATISTICS,
+    "std": Statistic(pool_std),
+    "n_frames": Statistic(pool_n_frames),
+}
+"""Statistics `FramePooler` computes: `STATISTICS` plus two that describe a
+video's scores but are not probabilities, so `VideoAggregator` rejects them."""
+
+
 def _cache_key(name, params):
     return (name,) + tuple(
         (key, type(value).__name__, value) for key, value in sorted(params.items())
@@ -370,7 +398,7 @@ def pool_frames(videos, method, **params):
         Frame scores in [0, 1], NaN for missing frames.
 
     method : str
-        A key of `STATISTICS`.
+        A key of `FEATURE_STATISTICS`: `STATISTICS`, "std" or "n_frames".
 
     **params
         The statistic's parameters; others are ignored.
@@ -378,9 +406,9 @@ def pool_frames(videos, method, **params):
     Returns
     -------
     ndarray of float64 of shape (n_videos,)
-        NaN for videos without a valid frame.
+        NaN for videos without a valid frame, except 0 for "n_frames".
     """
-    statistic = STATISTICS[method]
+    statistic = FEATURE_STATISTICS[method]
     used = {name: params[name] for name in statistic.params if name in params}
     return videos._pooled_values(
         _cache_key(method, used), lambda frames: statistic.function(frames, **used)
