@@ -62,6 +62,11 @@ def _few(items, shown=_NAMES_SHOWN):
     return text
 
 
+def _start(name):
+    """Capitalize a source description such as "the dict" to start a sentence."""
+    return name[0].upper() + name[1:] if name.startswith(("the ", "member ")) else name
+
+
 def _python_value(value):
     """Convert a numpy scalar to the Python value, for readable messages."""
     return value.item() if isinstance(value, np.generic) else value
@@ -96,10 +101,10 @@ def _check_file(path, supported, what):
             f"{suffix or '(none)'!r}. Supported extensions: {', '.join(supported)}."
         )
     if not path.exists():
-        raise FileNotFoundError(f"{what.capitalize()} file not found: {str(path)!r}.")
+        raise FileNotFoundError(f"No such {what} file: {str(path)!r}.")
     if path.is_dir():
         raise IsADirectoryError(
-            f"{what.capitalize()} path {str(path)!r} is a directory; pass a file."
+            f"The {what} path {str(path)!r} is a directory; pass a file."
         )
     return suffix
 
@@ -120,9 +125,10 @@ def _import_pyarrow_parquet():
     return parquet
 
 
-def _warn(message):
-    # stacklevel 3 points at the caller of the public function that warns.
-    warnings.warn(message, UserWarning, stacklevel=3)
+def _warn(message, stacklevel=3):
+    # The default stacklevel points at the caller of a public function that
+    # calls _warn directly; one more level for each private function between.
+    warnings.warn(message, UserWarning, stacklevel=stacklevel)
 
 
 # Reading predictions ----------------------------------------------------
@@ -149,10 +155,10 @@ def load_predictions(
     source : path, DataFrame, dict, 2-D array, list of arrays or RaggedFrames
         Where the predictions are:
 
-        - a ``.csv``, ``.csv.gz``, ``.parquet`` or ``.pq`` file, or a pandas
-          DataFrame (or any table with a ``to_pandas`` method, such as a
-          polars DataFrame or pyarrow Table): a long table with one row per
-          frame, or per face with a face column;
+        - a long table with one row per frame, or per face with a face
+          column: a ``.csv``, ``.csv.gz``, ``.parquet`` or ``.pq`` file, a
+          pandas DataFrame, or a table with a ``to_pandas`` method such as
+          a polars DataFrame or a pyarrow Table;
         - a ``.npz`` file of 1-D arrays keyed by video id, as written by
           `save_predictions` or ``np.savez(path, **{video_id: scores})``,
           read without pickle;
@@ -315,18 +321,18 @@ def _from_arrays(source, ids, name):
     if isinstance(source, np.ndarray) and source.dtype != object:
         if source.ndim != 2:
             raise ValueError(
-                f"{name.capitalize()} is a {source.ndim}-D array of shape "
+                f"{_start(name)} is a {source.ndim}-D array of shape "
                 f"{source.shape}; expected a dict {{video_id: scores}} or a 2-D "
                 "array with one NaN-padded row per video and ids=[...]."
             )
         if source.dtype.kind not in "iuf":
             raise ValueError(
-                f"{name.capitalize()} has dtype {source.dtype}; frame scores "
+                f"{_start(name)} has dtype {source.dtype}; frame scores "
                 "must be numbers."
             )
     if ids is None:
         raise ValueError(
-            f"{name.capitalize()} carries no video ids; pass ids=[...] with "
+            f"{_start(name)} carries no video ids; pass ids=[...] with "
             "one id per row, or use a dict or a table that names the videos."
         )
     if isinstance(source, np.ndarray) and source.dtype != object:
@@ -335,7 +341,7 @@ def _from_arrays(source, ids, name):
         videos = RaggedFrames.from_list(list(source), ids=ids)
         if videos.n_features is not None:
             raise ValueError(
-                f"{name.capitalize()} holds 2-D arrays; each video's scores must "
+                f"{_start(name)} contains 2-D arrays; each video's scores must "
                 "be a 1-D array with one score per frame."
             )
     _check_unique_ids(videos.ids, name)
@@ -359,13 +365,13 @@ def _read_npy(path, name, allow_pickle, ids):
         content = array.item()
         if not isinstance(content, Mapping):
             raise ValueError(
-                f"{name} holds a pickled {type(content).__name__}, not a dict; "
+                f"{name} contains a pickled {type(content).__name__}, not a dict; "
                 "expected {video_id: 1-D array of scores}."
             )
         return _from_mapping(content, name)
     if array.dtype != object and array.ndim != 2:
         raise ValueError(
-            f"{name} holds a {array.ndim}-D array of shape {array.shape}, not a "
+            f"{name} contains a {array.ndim}-D array of shape {array.shape}, not a "
             "dict; expected a pickled {video_id: 1-D array of scores} dict, or "
             "a 2-D NaN-padded array (one row per video) with ids=[...]."
         )
@@ -390,7 +396,7 @@ def _npy_header_dtype(file, name):
 
 def _pickle_message(name):
     return (
-        f"{name} holds pickled Python objects. Unpickling runs code stored in "
+        f"{name} contains pickled Python objects. Unpickling runs code stored in "
         "the file, so load_predictions reads it only with allow_pickle=True; "
         "pass that only for a file you trust. To avoid pickle from then on, "
         "convert it once with skpool.save_predictions('predictions.npz', "
@@ -428,11 +434,11 @@ def _read_npz(path, name, allow_pickle):
 def _from_mapping(mapping, name):
     """Build a container from ``{video_id: 1-D scores}``, checking every video."""
     if len(mapping) == 0:
-        raise ValueError(f"{name.capitalize()} holds no videos.")
+        raise ValueError(f"{_start(name)} contains no videos.")
     arrays = []
     for video_id, scores in mapping.items():
         if video_id is None or (isinstance(video_id, float) and np.isnan(video_id)):
-            raise ValueError(f"{name.capitalize()} has a video with no id ({video_id!r}).")
+            raise ValueError(f"{_start(name)} has a video with no id ({video_id!r}).")
         if isinstance(scores, (str, bytes)):
             raise ValueError(
                 f"Video {video_id!r} in {name} has a string ({scores!r:.40}) where "
@@ -473,12 +479,12 @@ def _read_table(path, suffix, name, options):
         parquet = _import_pyarrow_parquet()
         try:
             schema_names = parquet.read_schema(path).names
-            wanted = [
+            columns = [
                 options[key]
                 for key in ("video", "frame", "face", "score")
                 if options[key] is not None and options[key] in schema_names
             ]
-            return parquet.read_table(path, columns=wanted or None).to_pandas()
+            return parquet.read_table(path, columns=columns or None).to_pandas()
         except (OSError, ValueError) as error:
             # pyarrow raises ArrowInvalid, a ValueError, for a damaged file.
             raise ValueError(
@@ -522,53 +528,56 @@ def _from_table(
     for column, role in ((video, "video"), (score, "score")):
         if column not in table.columns:
             raise ValueError(
-                f"{name.capitalize()} has no {role} column {column!r}; its columns "
+                f"{_start(name)} has no {role} column {column!r}; its columns "
                 f"are {list(table.columns)!r}. Set {role}= to the right column."
             )
     if use_face and not use_frame:
         raise ValueError(
-            f"{name.capitalize()} has a face column {face!r} but no frame column "
+            f"{_start(name)} has a face column {face!r} but no frame column "
             f"{frame!r}, so the faces of one frame cannot be matched. Set frame= "
             "to the frame column, or face=None to read each row as a frame."
         )
     if len(table) == 0:
-        raise ValueError(f"{name.capitalize()} has a header but no rows.")
+        raise ValueError(f"{_start(name)} has a header but no rows.")
 
     video_column = table[video]
-    _check_no_missing_keys(table, [video] + [frame] * use_frame + [face] * use_face, name)
+    _check_no_missing_keys(
+        table, [video] + [frame] * use_frame + [face] * use_face, name
+    )
     scores = _numeric_scores(table[score], video_column, score, name)
     video_codes, video_ids = pd.factorize(video_column, sort=False)
-    keys = [video_codes]
+    codes, sizes = [video_codes], [len(video_ids)]
     for column, used in ((frame, use_frame), (face, use_face)):
         if used:
-            keys.append(_sortable_codes(table[column], column, name))
-
-    if use_frame:
-        # lexsort sorts by the last key first and keeps row order among ties.
-        order = np.lexsort(keys[::-1])
-    else:
-        order = np.argsort(video_codes, kind="stable")
-    keys = [key[order] for key in keys]
+            column_codes, size = _sortable_codes(table[column], column, name)
+            codes.append(column_codes)
+            sizes.append(size)
+    # row_key sorts like (video, frame, face) and frame_key like (video,
+    # frame); a stable sort keeps table order among rows of equal key.
+    row_key = _combine_codes(codes, sizes)
+    frame_key = _combine_codes(codes[:2], sizes[:2]) if use_face else row_key
+    order = np.argsort(row_key, kind="stable")
+    row_key = row_key[order]
     scores = scores[order]
-    rows = order
 
     if use_frame:
-        repeated = _repeated_keys(keys)
+        repeated = row_key[1:] == row_key[:-1]
         if drop_duplicates and repeated.any():
             same_score = (scores[1:] == scores[:-1]) | (
                 np.isnan(scores[1:]) & np.isnan(scores[:-1])
             )
             keep = np.concatenate([[True], ~(repeated & same_score)])
-            keys = [key[keep] for key in keys]
-            scores = scores[keep]
-            rows = rows[keep]
-            repeated = _repeated_keys(keys)
+            order, row_key, scores = order[keep], row_key[keep], scores[keep]
+            repeated = row_key[1:] == row_key[:-1]
         if repeated.any():
-            _raise_repeated_keys(table, rows, repeated, video, frame, face, use_face, name)
+            columns = [video, frame] + [face] * use_face
+            _raise_repeated_keys(
+                table, order, repeated, columns, use_face, drop_duplicates, name
+            )
     if use_face:
-        keys, scores = _reduce_faces(keys, scores, face_reduce)
+        order, scores = _reduce_faces(order, frame_key[order], scores, face_reduce)
 
-    lengths = np.bincount(keys[0], minlength=len(video_ids))
+    lengths = np.bincount(video_codes[order], minlength=len(video_ids))
     return RaggedFrames.from_lengths(scores, lengths, ids=_object_array(video_ids))
 
 
@@ -580,7 +589,7 @@ def _optional_column(table, column, default, role, name):
         return True
     if column != default:
         raise ValueError(
-            f"{name.capitalize()} has no {role} column {column!r}; its columns are "
+            f"{_start(name)} has no {role} column {column!r}; its columns are "
             f"{list(table.columns)!r}. Set {role}=None if there is none."
         )
     return False
@@ -591,7 +600,7 @@ def _check_no_missing_keys(table, columns, name):
         missing = np.flatnonzero(table[column].isna().to_numpy())
         if missing.size:
             raise ValueError(
-                f"{name.capitalize()} has {missing.size} rows with no value in "
+                f"{_start(name)} has {missing.size} rows with no value in "
                 f"column {column!r}, at row positions {_few(missing.tolist())}. "
                 "Every row must name its video (and frame and face, when those "
                 "columns are used); fill or drop these rows."
@@ -602,7 +611,7 @@ def _numeric_scores(column, video_column, score, name):
     """Return the score column as float64, rejecting values that are not numbers."""
     if pd.api.types.is_bool_dtype(column):
         raise ValueError(
-            f"Score column {score!r} of {name} holds booleans; frame scores must "
+            f"Score column {score!r} of {name} contains booleans; frame scores must "
             "be probabilities or logits, not decisions."
         )
     if pd.api.types.is_numeric_dtype(column):
@@ -617,7 +626,7 @@ def _numeric_scores(column, video_column, score, name):
         described = ", ".join(f"{value!r} for video {vid!r}" for vid, value in examples)
         more = " and more" if bad.size > _NAMES_SHOWN else ""
         raise ValueError(
-            f"{name.capitalize()} has {bad.size} values in score column {score!r} "
+            f"{_start(name)} has {bad.size} values in score column {score!r} "
             f"that are not numbers: {described}{more}. Frame scores must be "
             "numbers; write a missing score as an empty field or NaN."
         )
@@ -625,56 +634,74 @@ def _numeric_scores(column, video_column, score, name):
 
 
 def _sortable_codes(column, role, name):
-    """Return integer codes that sort like the values of ``column``."""
+    """Return integer codes that sort like the values of ``column``, and their count."""
     try:
-        codes, _ = pd.factorize(column, sort=True)
+        codes, uniques = pd.factorize(column, sort=True)
     except TypeError as error:
         raise ValueError(
             f"Cannot order the values of column {role!r} in {name} ({error}); use "
             "one type, such as integers, for every row."
         ) from None
-    return codes
+    return codes, len(uniques)
 
 
-def _repeated_keys(keys):
-    """Mark sorted rows whose key equals the previous row's key."""
-    if len(keys[0]) < 2:
-        return np.zeros(0, dtype=bool)
-    repeated = np.ones(len(keys[0]) - 1, dtype=bool)
-    for key in keys:
-        repeated &= key[1:] == key[:-1]
-    return repeated
+def _combine_codes(codes, sizes):
+    """Combine per-column codes into one int64 key that sorts like their tuple."""
+    if np.prod([float(max(size, 1)) for size in sizes]) < 2.0**62:
+        key = codes[0].astype(np.int64)
+        for column_codes, size in zip(codes[1:], sizes[1:], strict=True):
+            key = key * size + column_codes
+        return key
+    # Too many combinations for one int64: number the distinct tuples in
+    # sorted order instead.
+    order = np.lexsort(codes[::-1])
+    new_tuple = np.zeros(len(order), dtype=bool)
+    new_tuple[0] = True
+    for column_codes in codes:
+        ordered = column_codes[order]
+        new_tuple[1:] |= ordered[1:] != ordered[:-1]
+    key = np.empty(len(order), dtype=np.int64)
+    key[order] = np.cumsum(new_tuple) - 1
+    return key
 
 
-def _raise_repeated_keys(table, rows, repeated, video, frame, face, use_face, name):
+def _raise_repeated_keys(
+    table, rows, repeated, columns, use_face, drop_duplicates, name
+):
     # A repeated key group starts where a repeat follows a non-repeat.
     starts = np.flatnonzero(repeated & ~np.concatenate([[False], repeated[:-1]]))
-    columns = [video, frame] + [face] * use_face
     examples = [
         tuple(_python_value(table[column].iloc[rows[i]]) for column in columns)
         for i in starts[:_NAMES_SHOWN]
     ]
     key_name = "(" + ", ".join(columns) + ")"
-    hint = (
-        "Several faces per frame need a face column (face=)."
-        if not use_face
-        else "Check that each face of a frame has its own face number."
-    )
+    if drop_duplicates:
+        problem = "appear in more than one row with different scores"
+        advice = ""
+    else:
+        problem = "appear in more than one row"
+        advice = (
+            " Set drop_duplicates=True to drop rows that repeat a key with the "
+            "same score."
+        )
+    if use_face:
+        advice += " Check that each face of a frame has its own face number."
+    else:
+        advice += " Several faces per frame need a face column (face=)."
     raise ValueError(
-        f"{name.capitalize()} has {starts.size} {key_name} keys that appear in "
-        f"more than one row with different scores, or with drop_duplicates=False: "
-        f"{_few(examples)}. Set drop_duplicates=True to drop rows that repeat a "
-        f"key with the same score. {hint}"
+        f"{_start(name)} has {starts.size} {key_name} keys that {problem}: "
+        f"{_few(examples)}.{advice}"
     )
 
 
-def _reduce_faces(keys, scores, face_reduce):
-    """Reduce the faces of each (video, frame) to one score, ignoring NaN."""
-    video_codes, frame_codes = keys[0], keys[1]
+def _reduce_faces(rows, frame_key, scores, face_reduce):
+    """Reduce the faces of each frame to one score, ignoring NaN.
+
+    The rows are sorted by frame, so each frame is one run of equal
+    ``frame_key``. Returns the first row of each frame and its score.
+    """
     new_frame = np.ones(len(scores), dtype=bool)
-    new_frame[1:] = (video_codes[1:] != video_codes[:-1]) | (
-        frame_codes[1:] != frame_codes[:-1]
-    )
+    new_frame[1:] = frame_key[1:] != frame_key[:-1]
     starts = np.flatnonzero(new_frame)
     if face_reduce == "max":
         reduced = np.fmax.reduceat(scores, starts)
@@ -686,7 +713,7 @@ def _reduce_faces(keys, scores, face_reduce):
         counts = np.add.reduceat(valid.astype(np.int64), starts)
         with np.errstate(invalid="ignore", divide="ignore"):
             reduced = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
-    return [video_codes[starts], frame_codes[starts]], reduced
+    return rows[starts], reduced
 
 
 def _check_unique_ids(ids, name):
@@ -697,7 +724,7 @@ def _check_unique_ids(ids, name):
         counts = np.bincount(codes)
         repeated = [_python_value(uniques[i]) for i in np.flatnonzero(counts > 1)]
         raise ValueError(
-            f"{name.capitalize()} names {len(repeated)} videos more than once: "
+            f"{_start(name)} names {len(repeated)} videos more than once: "
             f"{_few(repeated)}. Every video id must be unique."
         )
 
@@ -718,9 +745,9 @@ def align_videos(videos, video_ids, *, missing="warn"):
 
     missing : {"warn", "error", "ignore"}, default="warn"
         What to do about ids in ``video_ids`` that are not in
-        ``videos.ids``. They are always kept, as videos with no frames,
-        which estimators give their ``fill_value``; "warn" issues a
-        UserWarning that counts them and names a few, "error" raises.
+        ``videos.ids``. Unless "error" raises, they are kept as videos
+        with no frames, which estimators give their ``fill_value``. With
+        "warn", a UserWarning counts them and names a few.
 
     Returns
     -------
@@ -732,7 +759,8 @@ def align_videos(videos, video_ids, *, missing="warn"):
     --------
     >>> import skpool
     >>> videos = skpool.load_predictions({"a.mp4": [0.2, 0.4], "b.mp4": [0.9]})
-    >>> aligned = skpool.align_videos(videos, ["b.mp4", "c.mp4", "a.mp4"], missing="ignore")
+    >>> wanted = ["b.mp4", "c.mp4", "a.mp4"]
+    >>> aligned = skpool.align_videos(videos, wanted, missing="ignore")
     >>> aligned.lengths
     array([1, 0, 2])
     """
@@ -763,7 +791,7 @@ def _align(videos, video_ids, missing):
         if missing == "error":
             raise ValueError(message.replace(" They are kept", " They would be kept"))
         if missing == "warn":
-            _warn(message)
+            _warn(message, stacklevel=4)
     present = np.where(absent, 0, positions)
     lengths = np.where(absent, 0, videos.lengths[present])
     starts = videos.offsets[:-1][present]
@@ -788,8 +816,8 @@ def save_predictions(path, videos):
         - ``.csv``, ``.csv.gz``, ``.parquet``, ``.pq``: a long table with
           columns ``video``, ``frame`` (0, 1, ... within each video) and
           ``score``. A video without frames is written as one row with an
-          empty score, so it is not lost; it reads back as one NaN frame,
-          which every statistic pools like no frame.
+          empty score, so that it is not lost. It reads back as one NaN
+          frame, which every statistic pools like no frame.
 
     videos : RaggedFrames with ids, or dict of {video_id: 1-D array}
         The predictions.
@@ -808,7 +836,7 @@ def save_predictions(path, videos):
         )
     if videos.n_features is not None:
         raise ValueError(
-            "save_predictions writes 1-D frame scores; these videos hold "
+            "save_predictions writes 1-D frame scores; these videos have "
             f"{videos.n_features} features per frame."
         )
     path = Path(path)
@@ -833,7 +861,9 @@ def _write_npz(path, keys, videos):
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for key, scores in zip(keys, videos, strict=True):
             with archive.open(key + ".npy", "w", force_zip64=True) as member:
-                np.lib.format.write_array(member, np.asarray(scores), allow_pickle=False)
+                np.lib.format.write_array(
+                    member, np.asarray(scores), allow_pickle=False
+                )
 
 
 def _write_long_table(path, suffix, keys, videos):
@@ -851,7 +881,9 @@ def _write_long_table(path, suffix, keys, videos):
         parquet = _import_pyarrow_parquet()
         import pyarrow
 
-        parquet.write_table(pyarrow.Table.from_pandas(table, preserve_index=False), path)
+        parquet.write_table(
+            pyarrow.Table.from_pandas(table, preserve_index=False), path
+        )
     else:
         table.to_csv(path, index=False)
 
@@ -917,7 +949,7 @@ def _read_dfdc_metadata(source):
         content = source
     if not isinstance(content, Mapping):
         raise ValueError(
-            f"{name.capitalize()} holds a {type(content).__name__}; expected a "
+            f"{_start(name)} contains a {type(content).__name__}; expected a "
             'JSON object {"name.mp4": {"label": "FAKE" or "REAL", ...}}.'
         )
     ids, labels = [], []
@@ -936,7 +968,9 @@ def _read_dfdc_metadata(source):
             )
         ids.append(video_id)
         labels.append(code)
-    return pd.Series(labels, index=pd.Index(ids, dtype=object), dtype=np.int64, name="label")
+    return pd.Series(
+        labels, index=pd.Index(ids, dtype=object), dtype=np.int64, name="label"
+    )
 
 
 def _merge_labels(parts):
@@ -1010,12 +1044,13 @@ def load_labels(source, video_ids=None, *, video="video", label="label"):
         table = source
     else:
         raise TypeError(
-            f"load_labels reads a file path or a DataFrame; got {type(source).__name__}."
+            "load_labels reads a file path or a DataFrame; got "
+            f"{type(source).__name__}."
         )
     for column, role in ((video, "video"), (label, "label")):
         if column not in table.columns:
             raise ValueError(
-                f"{name.capitalize()} has no {role} column {column!r}; its columns "
+                f"{_start(name)} has no {role} column {column!r}; its columns "
                 f"are {list(table.columns)!r}. Set {role}= to the right column."
             )
     _check_no_missing_keys(table, [video, label], name)
@@ -1035,7 +1070,7 @@ def load_labels(source, video_ids=None, *, video="video", label="label"):
 
 @dataclass(frozen=True)
 class DatasetReport:
-    """How `load_dataset` matched predictions with labels.
+    """Outcome of matching predictions with labels in `load_dataset`.
 
     Attributes
     ----------
@@ -1079,10 +1114,10 @@ def load_dataset(
         Frame predictions, for example a CSV file or a dict.
 
     labels : path, list of paths, dict, pandas Series or DataFrame
-        Video labels: a DFDC ``metadata.json`` (or a list of them, read by
-        `load_dfdc_labels`), a CSV or Parquet file or DataFrame with
-        ``video`` and ``label`` columns (read by `load_labels`), or a dict
-        or Series mapping video id to label.
+        Video labels. A DFDC ``metadata.json``, or a list of them, is read
+        by `load_dfdc_labels`. A CSV or Parquet file or a DataFrame with
+        ``video`` and ``label`` columns is read by `load_labels`. A dict
+        or Series maps video id to label.
 
     video_ids : array-like, default=None
         The videos to return, in this order. Each must have a label. By
@@ -1131,10 +1166,12 @@ def load_dataset(
     ...     videos, y, report = skpool.load_dataset(
     ...         predictions, metadata, return_report=True
     ...     )
-    >>> videos.ids, videos.lengths, y
-    (array(['a.mp4', 'b.mp4', 'c.mp4'], dtype=object), array([2, 0, 1]), array([1, 0, 0]))
-    >>> print(report)
-    3 videos. Without predictions (kept, pooled to fill_value): 1, 'b.mp4'. With predictions but no label (left out): 0.
+    >>> videos.ids
+    array(['a.mp4', 'b.mp4', 'c.mp4'], dtype=object)
+    >>> videos.lengths, y
+    (array([2, 0, 1]), array([1, 0, 0]))
+    >>> report.missing_predictions, report.unlabelled
+    (['b.mp4'], [])
     """
     for reserved in ("video_ids", "missing"):
         if reserved in predictions_options:
@@ -1250,17 +1287,27 @@ def write_submission(path, video_ids, proba):
         )
     _check_unique_ids(ids, "video_ids")
     proba = proba.astype(np.float64)
-    for bad, problem in (
-        (~np.isfinite(proba), "not finite"),
-        ((proba < 0) | (proba > 1), "outside [0, 1]"),
-    ):
+    checks = (
+        (
+            ~np.isfinite(proba),
+            "not finite",
+            "Replace them before writing, for example with the estimator's fill_value.",
+        ),
+        (
+            (proba < 0) | (proba > 1),
+            "outside [0, 1]",
+            "Pass probabilities, such as predict_proba(X)[:, 1], not "
+            "decision_function values or log-odds.",
+        ),
+    )
+    for bad, problem, advice in checks:
         if bad.any():
-            examples = [f"{ids[i]!r}: {proba[i]!r}" for i in np.flatnonzero(bad)[:5]]
+            positions = np.flatnonzero(bad)
+            examples = [f"{ids[i]!r}: {float(proba[i])!r}" for i in positions[:5]]
+            more = " and more" if positions.size > 5 else ""
             raise ValueError(
-                f"{int(bad.sum())} probabilities are {problem}: "
-                f"{', '.join(examples)}{' and more' if bad.sum() > 5 else ''}. "
-                "Set the estimator's fill_value for videos without frames, and "
-                "clip to keep log loss finite."
+                f"{positions.size} probabilities are {problem}: "
+                f"{', '.join(examples)}{more}. {advice}"
             )
     table = pd.DataFrame({"filename": ids, "label": proba})
     table.to_csv(path, index=False)
