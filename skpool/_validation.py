@@ -78,6 +78,6 @@ def _raise_out_of_range(videos):
     position = int(np.searchsorted(videos.offsets, bad[0], side="right") - 1)
     raise ValueError(
         f"Frame scores must be probabilities in [0, 1]; {describe_video(videos, position)} "
-        f"has {values[bad[0]]!r} ({bad.size} scores out of range in all). If the "
-        "scores are log-odds, set logits=True."
+        f"has {float(values[bad[0]])!r} ({bad.size} out-of-range scores in all). "
+        "If the scores are log-odds, set logits=True."
     )
