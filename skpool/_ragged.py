@@ -6,7 +6,7 @@ from numbers import Integral
 
 import numpy as np
 
-from ._segments import gather_index, offsets_from_lengths, segment_sum
+from ._segments import gather_index, offsets_from_lengths
 
 __all__ = ["RaggedFrames", "as_ragged"]
 
@@ -521,7 +521,7 @@ class SortedFrames:
         return len(self.counts)
 
 
-def _sort_segments(values, offsets, block_size=1 << 18):
+def _sort_segments(values, offsets, block_size=1 << 16):
     """Sort ``values`` within each segment, in place, with padded row sorts.
 
     Segments are taken in order of length and copied, a block at a time,
