@@ -8,7 +8,11 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.model_selection import check_cv
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import (
+    check_is_fitted,
+    column_or_1d,
+    has_fit_parameter,
+)
 
 from ._ragged import RaggedFrames, as_ragged
 from ._segments import gather_index
@@ -51,7 +55,7 @@ class FrameScorer(TransformerMixin, BaseEstimator):
         the same fold, because the split is over videos.
 
     pos_label : int, bool or str, default=None
-        The class whose probability is returned. With labels 0/1 or
+        The class whose probability is returned. With labels 0/1, -1/1 or
         booleans it defaults to 1 (True); other labels require it.
 
     video_weight : {"frames", "equal"}, default="frames"
@@ -139,6 +143,7 @@ class FrameScorer(TransformerMixin, BaseEstimator):
             The fitted transformer.
         """
         videos, y = self._check_fit_input(X, y)
+        self._check_video_weight()
         self._fit_final(videos, y)
         return self
 
@@ -166,6 +171,7 @@ class FrameScorer(TransformerMixin, BaseEstimator):
             model that did not train on it; same offsets and ids as ``X``.
         """
         videos, y = self._check_fit_input(X, y)
+        self._check_video_weight()
         out_of_fold = self._out_of_fold(videos, y, groups)
         self._fit_final(videos, y)
         return RaggedFrames(out_of_fold, videos.offsets, ids=videos.ids)
@@ -237,13 +243,26 @@ class FrameScorer(TransformerMixin, BaseEstimator):
                     f"{classes.tolist()!r}."
                 )
             return classes[classes.tolist().index(self.pos_label)]
-        if classes.dtype == bool or set(classes.tolist()) <= {0, 1}:
+        # As in VideoAggregator and sklearn.metrics, labels 0/1, -1/1 and
+        # booleans default to the larger label.
+        labels = set(classes.tolist())
+        if classes.dtype == bool or labels <= {0, 1} or labels <= {-1, 1}:
             return classes[-1]
         raise ValueError(
-            f"The classes {classes.tolist()!r} are not 0/1 or booleans, so "
+            f"The classes {classes.tolist()!r} are not 0/1, -1/1 or booleans, so "
             "FrameScorer cannot tell which class to score. Set pos_label, for "
             f"example pos_label={classes.tolist()[-1]!r}."
         )
+
+    def _check_video_weight(self):
+        if self.video_weight == "equal" and not has_fit_parameter(
+            self.estimator, "sample_weight"
+        ):
+            raise ValueError(
+                f"video_weight='equal' weights frames through sample_weight, but "
+                f"{type(self.estimator).__name__}.fit does not accept sample_weight. "
+                "Use video_weight='frames' or an estimator that accepts it."
+            )
 
     def _frame_weights(self, lengths):
         if self.video_weight == "frames":

@@ -3,7 +3,12 @@
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
+from sklearn.model_selection import (
+    GridSearchCV,
+    KFold,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+)
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
@@ -190,3 +195,62 @@ def test_pipeline_grid_search_over_both_steps():
     proba = search.predict_proba(videos)
     assert proba.shape == (30, 2)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_equal_video_weight_needs_sample_weight():
+    """video_weight='equal' with a model without sample_weight is rejected."""
+    videos, y = make_feature_videos(n_videos=6)
+    scorer = FrameScorer(KNeighborsClassifier(), video_weight="equal")
+    with pytest.raises(ValueError, match=r"KNeighborsClassifier\.fit does not accept"):
+        scorer.fit(videos, y)
+
+
+def test_minus_one_one_labels_default_to_one():
+    """Labels -1/1 score the probability of 1, like 0/1 labels."""
+    videos, y = make_feature_videos(n_videos=10)
+    signed = FrameScorer(LogisticRegression(), cv=2).fit(videos, 2 * y - 1)
+    binary = FrameScorer(LogisticRegression(), cv=2).fit(videos, y)
+
+    assert signed.pos_label_ == 1
+    np.testing.assert_allclose(
+        signed.transform(videos).values, binary.transform(videos).values
+    )
+
+
+def test_groups_keep_related_videos_together():
+    """With a group splitter, no group has videos on both sides of a fold."""
+    base, _ = make_feature_videos(n_videos=8, shift=0.0, seed=2)
+    # Each of 8 groups has 3 identical videos at positions g, g + 8, g + 16,
+    # so only a model that trained on the same group recognises the frames.
+    groups = np.tile(np.arange(8), 3)
+    y = groups % 2
+    copied = RaggedFrames.from_list([base[group] for group in groups])
+    frame_labels = np.repeat(y, copied.lengths)
+    scorer = FrameScorer(KNeighborsClassifier(n_neighbors=1))
+
+    # KFold(3) without shuffling puts one copy of every group in each fold.
+    leaky = scorer.set_params(cv=KFold(3)).fit_transform(copied, y).values
+    grouped = (
+        scorer.set_params(cv=StratifiedGroupKFold(n_splits=4))
+        .fit_transform(copied, y, groups=groups)
+        .values
+    )
+
+    assert np.mean((leaky > 0.5) == frame_labels) == 1.0
+    assert np.mean((grouped > 0.5) == frame_labels) < 0.8
+
+
+def test_pipeline_passes_groups():
+    """Pipeline.fit routes frames__groups to FrameScorer.fit_transform."""
+    videos, y = make_feature_videos(n_videos=12)
+    groups = np.repeat(np.arange(6), 2)
+    pipeline = Pipeline(
+        [
+            ("frames", FrameScorer(LogisticRegression(), cv=StratifiedGroupKFold(2))),
+            ("pool", VideoAggregator()),
+        ]
+    )
+
+    pipeline.fit(videos, y, frames__groups=groups)
+
+    assert pipeline.predict_proba(videos).shape == (12, 2)
