@@ -8,7 +8,7 @@ is what `VideoAggregator.predict_proba` will output.
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize, minimize_scalar
+from scipy.optimize import minimize_scalar
 from scipy.special import expit, logit
 
 from ._stats import STATISTICS
@@ -96,18 +96,43 @@ def fit_sigmoid(pooled, y_positive):
         return 1.0, 0.0
     log_odds = logit(np.clip(pooled[valid], CALIBRATION_EPS, 1 - CALIBRATION_EPS))
     targets = _platt_targets(y_positive[valid])
+    return _newton_logistic(log_odds, targets)
 
-    def loss_and_gradient(params):
-        coef, intercept = params
-        u = coef * log_odds + intercept
-        loss = np.sum(np.logaddexp(0, u) - targets * u)
-        residual = expit(u) - targets
-        return loss, np.array([np.dot(residual, log_odds), residual.sum()])
 
-    result = minimize(
-        loss_and_gradient, x0=np.array([1.0, 0.0]), jac=True, method="L-BFGS-B"
-    )
-    return float(result.x[0]), float(result.x[1])
+def _newton_logistic(log_odds, targets, max_iter=100, tol=1e-10):
+    """Minimise sum(logaddexp(0, u) - t u), u = a z + b, by damped Newton steps.
+
+    Two parameters make each step a 2 x 2 solve, which is much cheaper than
+    a general-purpose optimizer on every value tried by `learn_parameter`.
+    """
+    design = np.column_stack([log_odds, np.ones_like(log_odds)])
+
+    def objective(params):
+        u = design @ params
+        return np.sum(np.logaddexp(0, u) - targets * u)
+
+    params = np.array([1.0, 0.0])
+    current = objective(params)
+    for _ in range(max_iter):
+        p = expit(design @ params)
+        gradient = design.T @ (p - targets)
+        hessian = (design * (p * (1 - p))[:, None]).T @ design
+        # A tiny ridge keeps the solve defined when every log-odds is equal.
+        step = np.linalg.solve(hessian + 1e-12 * np.eye(2), gradient)
+        scale = 1.0
+        while scale > 1e-10:
+            candidate = params - scale * step
+            value = objective(candidate)
+            if value <= current:
+                break
+            scale /= 2
+        else:
+            break
+        improvement = current - value
+        params, current = candidate, value
+        if improvement <= tol * max(1.0, abs(current)):
+            break
+    return float(params[0]), float(params[1])
 
 
 def apply_sigmoid(pooled, coef, intercept):
