@@ -18,6 +18,7 @@ import os
 import pickle
 import warnings
 import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -270,6 +271,12 @@ def load_predictions(
         "face_reduce": face_reduce,
         "drop_duplicates": drop_duplicates,
     }
+    if ids is not None and not _may_need_ids(source):
+        raise ValueError(
+            "ids= names the rows of a padded array or a list of arrays, but this "
+            "source names its videos itself. To select or reorder videos, pass "
+            "video_ids= instead."
+        )
     if _is_path(source):
         videos = _read_prediction_file(source, table_options, allow_pickle, ids)
     else:
@@ -277,6 +284,15 @@ def load_predictions(
     if video_ids is not None:
         videos = _align(videos, video_ids, missing)
     return videos
+
+
+def _may_need_ids(source):
+    """Tell whether ``source`` may be a form whose videos have no ids."""
+    if _is_path(source):
+        return _suffix(source) == ".npy"
+    if isinstance(source, Mapping):
+        return False
+    return not hasattr(source, "columns") and not hasattr(source, "to_pandas")
 
 
 def _read_prediction_file(path, table_options, allow_pickle, ids):
@@ -368,6 +384,11 @@ def _read_npy(path, name, allow_pickle, ids):
                 f"{name} contains a pickled {type(content).__name__}, not a dict; "
                 "expected {video_id: 1-D array of scores}."
             )
+        if ids is not None:
+            raise ValueError(
+                f"{name} contains a dict that names its videos; pass video_ids= "
+                "rather than ids= to select or reorder them."
+            )
         return _from_mapping(content, name)
     if array.dtype != object and array.ndim != 2:
         raise ValueError(
@@ -414,11 +435,18 @@ def _read_npz(path, name, allow_pickle):
                     dtype = _npy_header_dtype(stream, f"member {member!r} of {name}")
                     if dtype.hasobject and not allow_pickle:
                         raise ValueError(_pickle_message(name))
-                with archive.open(member) as stream:
-                    array = np.lib.format.read_array(stream, allow_pickle=allow_pickle)
                 key = member[: -len(".npy")] if member.endswith(".npy") else member
-                arrays[key] = array
-    except (zipfile.BadZipFile, EOFError, pickle.UnpicklingError) as error:
+                with archive.open(member) as stream:
+                    try:
+                        arrays[key] = np.lib.format.read_array(
+                            stream, allow_pickle=allow_pickle
+                        )
+                    except (ValueError, EOFError, pickle.UnpicklingError) as error:
+                        raise ValueError(
+                            f"Could not read video {key!r} from {name} ({error}). "
+                            "The file may be truncated; write it again."
+                        ) from None
+    except (zipfile.BadZipFile, zlib.error) as error:
         raise ValueError(
             f"Could not read {name} as a .npz archive ({error}). The file may be "
             "empty or truncated; write it again."
@@ -456,13 +484,16 @@ def _from_mapping(mapping, name):
             array = _object_scores_to_float(array, video_id, name)
         arrays.append(array)
     lengths = np.array([len(array) for array in arrays], dtype=np.int64)
-    values = np.concatenate(arrays).astype(np.float64, copy=False) if arrays else []
+    values = np.concatenate(arrays).astype(np.float64, copy=False)
     ids = _object_array(list(mapping.keys()))
     return RaggedFrames.from_lengths(values, lengths, ids=ids)
 
 
 def _object_scores_to_float(array, video_id, name):
-    if array.dtype.kind in "OSU":
+    """Convert an object array of numbers to float64, rejecting strings."""
+    if array.dtype.kind == "O" and not any(
+        isinstance(value, (str, bytes)) for value in array
+    ):
         try:
             return array.astype(np.float64)
         except (TypeError, ValueError):
@@ -538,7 +569,7 @@ def _from_table(
             "to the frame column, or face=None to read each row as a frame."
         )
     if len(table) == 0:
-        raise ValueError(f"{_start(name)} has a header but no rows.")
+        raise ValueError(f"{_start(name)} has no rows of predictions.")
 
     video_column = table[video]
     _check_no_missing_keys(
@@ -783,18 +814,24 @@ def _align(videos, video_ids, missing):
     absent = positions < 0
     if absent.any():
         names = requested[absent].tolist()
-        message = (
-            f"{len(names)} of {len(requested)} requested videos have no "
-            f"predictions: {_few(names)}. They are kept as videos without frames, "
-            "which estimators give their fill_value."
-        )
         if missing == "error":
-            raise ValueError(message.replace(" They are kept", " They would be kept"))
+            raise ValueError(
+                f"{len(names)} of {len(requested)} requested videos have no "
+                f"predictions: {_few(names)}. Pass missing='warn' to keep them as "
+                "videos without frames, or drop them from video_ids."
+            )
         if missing == "warn":
-            _warn(message, stacklevel=4)
-    present = np.where(absent, 0, positions)
-    lengths = np.where(absent, 0, videos.lengths[present])
-    starts = videos.offsets[:-1][present]
+            _warn(
+                f"{len(names)} of {len(requested)} requested videos have no "
+                f"predictions: {_few(names)}. They are kept as videos without "
+                "frames, which estimators give their fill_value.",
+                stacklevel=4,
+            )
+    found = positions[~absent]
+    lengths = np.zeros(len(requested), dtype=np.int64)
+    lengths[~absent] = videos.lengths[found]
+    starts = np.zeros(len(requested), dtype=np.int64)
+    starts[~absent] = videos.offsets[:-1][found]
     values = videos.values[gather_index(starts, lengths)]
     return RaggedFrames.from_lengths(values, lengths, ids=requested)
 

@@ -7,6 +7,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from sklearn.metrics import log_loss
 
 import skpool
@@ -465,7 +467,7 @@ def test_empty_csv_raises(tmp_path):
         skpool.load_predictions(path)
     header_only = tmp_path / "header.csv"
     header_only.write_text("video,frame,score\n")
-    with pytest.raises(ValueError, match=r"has a header but no rows"):
+    with pytest.raises(ValueError, match=r"header.csv. has no rows of predictions"):
         skpool.load_predictions(header_only)
 
 
@@ -750,3 +752,68 @@ def test_combine_codes_many_combinations_sorts_like_tuples():
     distinct = sorted(set(tuples))
     expected = [distinct.index(t) for t in tuples]
     np.testing.assert_array_equal(key, expected)
+
+
+def test_npz_member_truncated_names_video(tmp_path):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, np.arange(100, dtype=np.float64))
+    path = tmp_path / "member.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("good.mp4.npy", buffer.getvalue())
+        archive.writestr("cut.mp4.npy", buffer.getvalue()[:300])
+    with pytest.raises(ValueError, match=r"Could not read video 'cut.mp4' from"):
+        skpool.load_predictions(path)
+
+
+def test_ids_rejected_for_sources_with_ids(tmp_path):
+    table = pd.DataFrame({"video": ["a"], "score": [0.2]})
+    with pytest.raises(ValueError, match=r"names its videos itself.*video_ids="):
+        skpool.load_predictions(table, ids=["a"])
+    with pytest.raises(ValueError, match=r"names its videos itself.*video_ids="):
+        skpool.load_predictions({"a": [0.2]}, ids=["a"])
+    path = tmp_path / "dict.npy"
+    np.save(path, {"a": np.array([0.2])}, allow_pickle=True)
+    with pytest.raises(ValueError, match=r"contains a dict that names its videos"):
+        skpool.load_predictions(path, allow_pickle=True, ids=["a"])
+
+
+def test_align_videos_from_no_videos():
+    empty = skpool.RaggedFrames.from_list([], ids=[])
+    aligned = skpool.align_videos(empty, ["x", "y"], missing="ignore")
+    assert aligned.ids.tolist() == ["x", "y"]
+    np.testing.assert_array_equal(aligned.lengths, [0, 0])
+
+
+def test_polars_and_pyarrow_tables():
+    polars = pytest.importorskip("polars")
+    pyarrow = pytest.importorskip("pyarrow")
+    columns = {"video": ["a", "b", "a"], "frame": [1, 0, 0], "score": [0.1, 0.2, 0.3]}
+    for table in (polars.DataFrame(columns), pyarrow.table(columns)):
+        videos = skpool.load_predictions(table)
+        assert videos.ids.tolist() == ["a", "b"]
+        np.testing.assert_array_equal(videos[0], [0.3, 0.1])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    lengths=st.lists(st.integers(0, 6), min_size=1, max_size=8),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_shuffled_table_matches_dict(lengths, seed):
+    assume(sum(lengths) > 0)
+    rng = np.random.default_rng(seed)
+    predictions = {}
+    for i, length in enumerate(lengths):
+        scores = rng.random(length)
+        scores[rng.random(length) < 0.3] = np.nan
+        predictions[f"v{i}"] = scores
+    table = _long_table(predictions, seed=seed)
+    ids = list(predictions)
+    expected = skpool.load_predictions(predictions)
+    # Videos without frames have no rows, so only video_ids brings them back.
+    loaded = skpool.load_predictions(table, video_ids=ids, missing="ignore")
+    np.testing.assert_array_equal(loaded.lengths, expected.lengths)
+    np.testing.assert_array_equal(loaded.values, expected.values)
