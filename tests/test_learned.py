@@ -318,3 +318,22 @@ def test_invalid_calibration_rejected():
     """An unknown calibration method is rejected by parameter validation."""
     with pytest.raises(ValueError, match="'calibration' parameter of VideoAggregator"):
         VideoAggregator(calibration="isotonic").fit([[0.1], [0.9]], [0, 1])
+
+
+@pytest.mark.parametrize(
+    ("method", "name", "neutral"),
+    [
+        ("autopool", "alpha", 0.0),
+        ("power_mean", "power", 1.0),
+        ("lse", "sharpness", 0.0),
+    ],
+    ids=LEARNED_IDS,
+)
+def test_learned_value_neutral_on_ties(method, name, neutral):
+    """When every value gives the same loss, the one giving the mean is kept."""
+    one_frame_each = [[0.2], [0.7], [0.4], []]
+    model = VideoAggregator(method=method, **{name: None})
+
+    model.fit(one_frame_each, [0, 1, 1, 0])
+
+    assert getattr(model, f"{name}_") == neutral
