@@ -345,6 +345,24 @@ class RaggedFrames:
             f"frames per video {span}, {kind})"
         )
 
+    def __sizeof__(self):
+        # dask.sizeof falls back to sys.getsizeof, and joblib's dask backend
+        # scatters an argument to the workers once only when its size is
+        # above 1 kB. Without this, a search under parallel_backend("dask")
+        # embeds the whole container in every task it sends.
+        root = self._root()
+        if self._base is None:
+            arrays = [root._values, root._offsets, root._ids]
+            if root._sorted is not None:
+                arrays += [root._sorted.values, root._sorted.offsets]
+            return object.__sizeof__(self) + sum(
+                array.nbytes for array in arrays if array is not None
+            )
+        # A view pickles as its own frames, offsets, ids and sorted scores.
+        n_frames = int(self.lengths.sum())
+        frame_bytes = root._values[:1].nbytes * n_frames
+        return object.__sizeof__(self) + 2 * frame_bytes + 24 * (len(self) + 1)
+
     # Conversion ---------------------------------------------------------
 
     def to_list(self):
@@ -516,6 +534,14 @@ class SortedFrames:
         if self._video_index is None:
             self._video_index = np.repeat(np.arange(len(self.counts)), self.counts)
         return self._video_index
+
+    def __getstate__(self):
+        # video_index is as large as the values and cheap to rebuild, so a
+        # pickled container sent to Dask workers leaves it out.
+        return {"values": self.values, "offsets": self.offsets}
+
+    def __setstate__(self, state):
+        self.__init__(state["values"], state["offsets"])
 
     def __len__(self):
         return len(self.counts)
