@@ -1,13 +1,15 @@
 """Read frame predictions and video labels from files, and write submissions.
 
-Prediction files come in three forms:
+Prediction files come in four forms:
 
 - a long table (pandas DataFrame, CSV or Parquet file), one row per frame
   or per face, with a video column and a score column;
 - a safe ``.npz`` archive of 1-D arrays keyed by video id, as written by
   `save_predictions` or ``np.savez``;
 - a pickled ``{video_id: scores}`` dict saved with ``np.save``, read only
-  with ``allow_pickle=True`` because unpickling runs code from the file.
+  with ``allow_pickle=True`` because unpickling runs code from the file;
+- a 2-D NaN-padded ``.npy`` array, one row per video, with the video ids
+  passed separately.
 
 Every loader returns a `RaggedFrames` whose ``ids`` are the video ids, so
 that predictions can be aligned with labels by id rather than by position.
@@ -54,18 +56,18 @@ _NAMES_SHOWN = 5
 # Small helpers ----------------------------------------------------------
 
 
-def _few(items, shown=_NAMES_SHOWN):
+def _few(items, limit=_NAMES_SHOWN):
     """Format the first few items for a message, with a count of the rest."""
     items = list(items)
-    text = ", ".join(repr(item) for item in items[:shown])
-    if len(items) > shown:
-        text += f" and {len(items) - shown} more"
+    text = ", ".join(repr(item) for item in items[:limit])
+    if len(items) > limit:
+        text += f" and {len(items) - limit} more"
     return text
 
 
 def _start(name):
     """Capitalize a source description such as "the dict" to start a sentence."""
-    return name[0].upper() + name[1:] if name.startswith(("the ", "member ")) else name
+    return "T" + name[1:] if name.startswith("the ") else name
 
 
 def _python_value(value):
@@ -86,26 +88,25 @@ def _is_path(source):
 
 def _suffix(path):
     name = Path(path).name.lower()
-    for suffix in (".csv.gz",):
-        if name.endswith(suffix):
-            return suffix
+    if name.endswith(".csv.gz"):
+        return ".csv.gz"
     return Path(name).suffix
 
 
-def _check_file(path, supported, what):
+def _check_file(path, supported, kind):
     """Return the lower-case extension of ``path`` after checking that it exists."""
     path = Path(path)
     suffix = _suffix(path)
     if suffix not in supported:
         raise ValueError(
-            f"Cannot read {what} from {str(path)!r}: unknown extension "
+            f"Cannot read {kind} from {str(path)!r}: unknown extension "
             f"{suffix or '(none)'!r}. Supported extensions: {', '.join(supported)}."
         )
     if not path.exists():
-        raise FileNotFoundError(f"No such {what} file: {str(path)!r}.")
+        raise FileNotFoundError(f"No such {kind} file: {str(path)!r}.")
     if path.is_dir():
         raise IsADirectoryError(
-            f"The {what} path {str(path)!r} is a directory; pass a file."
+            f"The {kind} path {str(path)!r} is a directory; pass a file."
         )
     return suffix
 
@@ -163,7 +164,7 @@ def load_predictions(
         - a ``.npz`` file of 1-D arrays keyed by video id, as written by
           `save_predictions` or ``np.savez(path, **{video_id: scores})``,
           read without pickle;
-        - a ``.npy`` file holding a pickled ``{video_id: scores}`` dict, as
+        - a ``.npy`` file containing a pickled ``{video_id: scores}`` dict, as
           written by ``np.save(path, d)``; needs ``allow_pickle=True``;
         - a dict ``{video_id: 1-D array of scores}``;
         - a 2-D float array (or a ``.npy`` file of one), one row per video
@@ -180,8 +181,8 @@ def load_predictions(
 
     face : str or None, default="face"
         Column of the face number, for a long table with several faces
-        per frame. Used only when the table has it; it needs a frame
-        column.
+        per frame. Used when the table has it, and then it needs a frame
+        column. A name other than the default must be a column.
 
     score : str, default="score"
         Column of the frame score, for a long table.
@@ -193,8 +194,9 @@ def load_predictions(
 
     drop_duplicates : bool, default=False
         Drop rows of a long table that repeat another row's (video,
-        frame, face) key with the same score. Rows that repeat a key with
-        a different score raise a ValueError either way.
+        frame, face) key with the same score. Without it, any repeated
+        key raises a ValueError; with it, a key repeated with a different
+        score still does. Keys are checked only with a frame column.
 
     allow_pickle : bool, default=False
         Allow reading pickled objects from ``.npy`` and ``.npz`` files.
@@ -241,6 +243,12 @@ def load_predictions(
     save_predictions : Write predictions to a safe ``.npz``, CSV or Parquet
         file.
     load_dataset : Read predictions and labels, aligned by video id.
+
+    Notes
+    -----
+    Video ids of a CSV file are read as strings, so ``"007"`` stays
+    ``"007"``; the keys of a ``.npz`` archive are always strings. Scores
+    are stored as float64 whatever their dtype in the file.
 
     Examples
     --------
@@ -808,6 +816,7 @@ def _align(videos, video_ids, missing):
     if isinstance(video_ids, str):
         raise TypeError("video_ids must be a sequence of video ids, not one string.")
     requested = _object_array(list(video_ids))
+
     _check_unique_ids(videos.ids, "the predictions")
     _check_unique_ids(requested, "video_ids")
     positions = pd.Index(videos.ids, dtype=object).get_indexer(requested)
@@ -827,6 +836,7 @@ def _align(videos, video_ids, missing):
                 "frames, which estimators give their fill_value.",
                 stacklevel=4,
             )
+
     found = positions[~absent]
     lengths = np.zeros(len(requested), dtype=np.int64)
     lengths[~absent] = videos.lengths[found]
@@ -1072,6 +1082,11 @@ def load_labels(source, video_ids=None, *, video="video", label="label"):
         indexed by video id, in table order.
     """
     if _is_path(source):
+        if _suffix(source) == ".json":
+            raise ValueError(
+                f"load_labels reads tables; read the JSON file {str(source)!r} "
+                "with load_dfdc_labels if it is a DFDC metadata.json."
+            )
         suffix = _check_file(source, _LABEL_FORMATS[1:], "labels")
         name = repr(str(source))
         options = {"video": video, "frame": None, "face": None, "score": label}

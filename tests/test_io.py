@@ -817,3 +817,16 @@ def test_shuffled_table_matches_dict(lengths, seed):
     loaded = skpool.load_predictions(table, video_ids=ids, missing="ignore")
     np.testing.assert_array_equal(loaded.lengths, expected.lengths)
     np.testing.assert_array_equal(loaded.values, expected.values)
+
+
+def test_csv_video_ids_stay_strings(tmp_path):
+    path = tmp_path / "numeric_ids.csv"
+    path.write_text("video,score\n007,0.1\n12,0.2\n")
+    videos = skpool.load_predictions(path)
+    assert videos.ids.tolist() == ["007", "12"]
+
+
+def test_load_labels_json_points_to_dfdc(tmp_path):
+    path = _write_metadata(tmp_path / "metadata.json", {"a.mp4": {"label": "FAKE"}})
+    with pytest.raises(ValueError, match=r"with load_dfdc_labels"):
+        skpool.load_labels(path)
