@@ -5,11 +5,17 @@ from numbers import Real
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._aggregator import VideoAggregator
-from ._sklearn_compat import Interval, _fit_context, validate_parameter_constraints
+from ._sklearn_compat import (
+    Interval,
+    _fit_context,
+    _get_output_config,
+    validate_parameter_constraints,
+)
 from ._stats import FEATURE_STATISTICS, pool_frames
 from ._validation import check_frame_scores
 
@@ -149,6 +155,8 @@ class FramePooler(TransformerMixin, BaseEstimator):
         ndarray of float64 of shape (n_videos, n_statistics)
             Columns in the order of ``feature_names_out_``. Videos without
             a valid frame get ``fill_value``, and 0 for ``"n_frames"``.
+            After ``set_output(transform="pandas")``, a DataFrame whose
+            index is the video ids when ``X`` has them.
         """
         check_is_fitted(self)
         videos = check_frame_scores(X, logits=self.logits, estimator_name="FramePooler")
@@ -156,7 +164,14 @@ class FramePooler(TransformerMixin, BaseEstimator):
         for column, (method, params) in enumerate(self.statistics_):
             features[:, column] = pool_frames(videos, method, **params)
         features[np.isnan(features)] = self.fill_value
+        if _get_output_config("transform", self)["dense"] == "pandas":
+            return self._to_pandas(features, videos.ids)
         return features
+
+    def _to_pandas(self, features, ids):
+        """Return ``features`` as a DataFrame indexed by the video ids, if any."""
+        index = None if ids is None else pd.Index(ids, name="video")
+        return pd.DataFrame(features, index=index, columns=self.feature_names_out_)
 
     def get_feature_names_out(self, input_features=None):
         """Return the column names of `transform`, such as ``"quantile_q0.9"``.

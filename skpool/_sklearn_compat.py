@@ -8,6 +8,7 @@ from sklearn.utils._param_validation import (
     StrOptions,
     validate_parameter_constraints,
 )
+from sklearn.utils._set_output import _get_output_config
 
 __all__ = [
     "HasMethods",
@@ -15,5 +16,6 @@ __all__ = [
     "RealNotInt",
     "StrOptions",
     "_fit_context",
+    "_get_output_config",
     "validate_parameter_constraints",
 ]

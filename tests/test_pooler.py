@@ -157,6 +157,20 @@ def test_pandas_output():
     assert not features.isna().any().any()
 
 
+def test_pandas_output_indexed_by_ids():
+    """Pandas output is indexed by the video ids of the container."""
+    frames = make_frames()
+    ids = [f"clip_{i}.mp4" for i in range(len(frames))]
+    videos = RaggedFrames.from_list(frames, ids=ids)
+    pooler = FramePooler().set_output(transform="pandas")
+
+    features = pooler.fit_transform(videos)
+
+    assert features.index.tolist() == ids
+    assert features.index.name == "video"
+    np.testing.assert_allclose(features.to_numpy(), FramePooler().fit_transform(frames))
+
+
 def test_reads_csv_predictions(tmp_path):
     """Frame scores loaded from a CSV file pool the same as the arrays."""
     frames = make_frames(seed=4)[:5]
