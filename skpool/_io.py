@@ -999,6 +999,8 @@ def _read_dfdc_metadata(source):
             f"{_start(name)} contains a {type(content).__name__}; expected a "
             'JSON object {"name.mp4": {"label": "FAKE" or "REAL", ...}}.'
         )
+    if len(content) == 0:
+        raise ValueError(f"{_start(name)} contains no videos.")
     ids, labels = [], []
     for video_id, entry in content.items():
         if not isinstance(entry, Mapping) or "label" not in entry:
@@ -1105,6 +1107,8 @@ def load_labels(source, video_ids=None, *, video="video", label="label"):
                 f"{_start(name)} has no {role} column {column!r}; its columns "
                 f"are {list(table.columns)!r}. Set {role}= to the right column."
             )
+    if len(table) == 0:
+        raise ValueError(f"{_start(name)} has no rows of labels.")
     _check_no_missing_keys(table, [video, label], name)
     labels = pd.Series(
         table[label].to_numpy(),

@@ -830,3 +830,13 @@ def test_load_labels_json_points_to_dfdc(tmp_path):
     path = _write_metadata(tmp_path / "metadata.json", {"a.mp4": {"label": "FAKE"}})
     with pytest.raises(ValueError, match=r"with load_dfdc_labels"):
         skpool.load_labels(path)
+
+
+def test_empty_label_sources_raise(tmp_path):
+    metadata = _write_metadata(tmp_path / "metadata.json", {})
+    with pytest.raises(ValueError, match=r"metadata.json' contains no videos"):
+        skpool.load_dfdc_labels(metadata)
+    labels = tmp_path / "labels.csv"
+    labels.write_text("video,label\n")
+    with pytest.raises(ValueError, match=r"labels.csv' has no rows of labels"):
+        skpool.load_labels(labels)
