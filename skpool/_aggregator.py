@@ -546,7 +546,7 @@ def default_grid(clips=(None, 0.005, 0.02, 0.05)):
     >>> from sklearn.model_selection import ParameterGrid
     >>> from skpool import default_grid
     >>> len(ParameterGrid(default_grid()))
-    136
+    132
     """
     clips = list(clips)
     plain = ["mean", "median", "max", "min", "logit_mean", "noisy_or", "linear_softmax", "confident"]
