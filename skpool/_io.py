@@ -93,15 +93,21 @@ def _suffix(path):
     return Path(name).suffix
 
 
-def _check_file(path, supported, kind):
-    """Return the lower-case extension of ``path`` after checking that it exists."""
-    path = Path(path)
+def _check_suffix(path, supported, action):
+    """Return the lower-case extension of ``path``, which must be supported."""
     suffix = _suffix(path)
     if suffix not in supported:
         raise ValueError(
-            f"Cannot read {kind} from {str(path)!r}: unknown extension "
+            f"Cannot {action} {str(path)!r}: unknown extension "
             f"{suffix or '(none)'!r}. Supported extensions: {', '.join(supported)}."
         )
+    return suffix
+
+
+def _check_file(path, supported, kind):
+    """Return the lower-case extension of ``path`` after checking that it exists."""
+    path = Path(path)
+    suffix = _check_suffix(path, supported, f"read {kind} from")
     if not path.exists():
         raise FileNotFoundError(f"No such {kind} file: {str(path)!r}.")
     if path.is_dir():
@@ -887,12 +893,7 @@ def save_predictions(path, videos):
             f"{videos.n_features} features per frame."
         )
     path = Path(path)
-    suffix = _suffix(path)
-    if suffix not in _SAVE_FORMATS:
-        raise ValueError(
-            f"Cannot write predictions to {str(path)!r}: unknown extension "
-            f"{suffix or '(none)'!r}. Supported extensions: {', '.join(_SAVE_FORMATS)}."
-        )
+    suffix = _check_suffix(path, _SAVE_FORMATS, "write predictions to")
     keys = [str(video_id) for video_id in videos.ids.tolist()]
     _check_unique_ids(keys, "the video ids, written as strings,")
     if suffix == ".npz":
