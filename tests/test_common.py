@@ -14,7 +14,8 @@ from skpool import VideoAggregator
 ESTIMATORS = [
     VideoAggregator(logits=True),
     VideoAggregator(logits=True, method="quantile", q=0.9, clip=0.01),
-    VideoAggregator(logits=True, method="confident", fill_value=0.3),
+    VideoAggregator(logits=True, calibration="sigmoid", fill_value=0.3),
+    VideoAggregator(logits=True, method="autopool", alpha=None, calibration="sigmoid"),
 ]
 
 _N_FEATURES_REASON = (
