@@ -1,8 +1,13 @@
 """Tests of FramePooler: a row of statistics per video."""
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from scipy.special import expit
 from scipy.stats import trim_mean
 from sklearn.linear_model import LogisticRegression
@@ -274,6 +279,40 @@ def test_scores_out_of_range_rejected():
     """Scores outside [0, 1] are rejected unless logits=True."""
     with pytest.raises(ValueError, match="set logits=True"):
         FramePooler().fit([[0.1, 2.0]])
+
+
+video_strategy = st.lists(
+    arrays(
+        np.float64,
+        st.integers(0, 12),
+        elements=st.floats(0, 1) | st.just(np.nan),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(frames=video_strategy, seed=st.integers(0, 2**16))
+def test_default_features_invariants(frames, seed):
+    """Rows ignore frame order, stay ordered min <= quantiles <= max, have no NaN."""
+    rng = np.random.default_rng(seed)
+    shuffled = [rng.permutation(video) for video in frames]
+    pooler = FramePooler(fill_value=0.5)
+
+    features = pooler.fit_transform(frames)
+
+    np.testing.assert_allclose(pooler.transform(shuffled), features, atol=1e-12)
+    assert not np.isnan(features).any()
+    columns = dict(zip(DEFAULT_NAMES, features.T, strict=True))
+    ordered = ["min", "quantile_q0.25", "quantile_q0.5", "quantile_q0.75"]
+    ordered += ["quantile_q0.9", "max"]
+    for low, high in itertools.pairwise(ordered):
+        assert np.all(columns[low] <= columns[high] + 1e-12)
+    assert np.all(columns["min"] <= columns["mean"] + 1e-12)
+    assert np.all(columns["mean"] <= columns["max"] + 1e-12)
+    valid_counts = [np.count_nonzero(~np.isnan(video)) for video in frames]
+    np.testing.assert_array_equal(columns["n_frames"], valid_counts)
 
 
 _N_FEATURES_REASON = (
