@@ -1,5 +1,6 @@
 """Ragged container: one variable-length sequence of frames per video."""
 
+import contextlib
 from collections import OrderedDict
 from collections.abc import Mapping
 from numbers import Integral
@@ -477,9 +478,12 @@ class RaggedFrames:
         """
         root = self._root()
         cache = root._pooled
-        if key in cache:
-            cache.move_to_end(key)
-            pooled = cache[key]
+        pooled = cache.get(key)
+        if pooled is not None:
+            # Under a threaded search another thread may evict the key between
+            # get and move_to_end, and the value already read is still valid.
+            with contextlib.suppress(KeyError):
+                cache.move_to_end(key)
         else:
             pooled = compute(root._sorted_frames())
             pooled.flags.writeable = False

@@ -1,6 +1,7 @@
 """RaggedFrames: construction, views, pickling, errors and the per-video sort."""
 
 import pickle
+from collections import OrderedDict
 
 import numpy as np
 import pandas as pd
@@ -245,6 +246,24 @@ def test_sorted_frames_of_view(videos):
 
     np.testing.assert_array_equal(frames.counts, [3, 0, 3])
     np.testing.assert_array_equal(frames.values, [0.2, 0.5, 0.7, 0.1, 0.4, 0.9])
+
+
+class EvictingCache(OrderedDict):
+    """A cache from which another thread evicts every entry as it is reused."""
+
+    def move_to_end(self, key, last=True):
+        self.pop(key, None)
+        super().move_to_end(key, last)
+
+
+def test_pooled_cache_survives_eviction_by_another_thread(videos):
+    """A cached value evicted between lookup and reuse is still returned."""
+    expected = pool_frames(videos, "max")
+    videos._pooled = EvictingCache(videos._pooled)
+
+    pooled = pool_frames(videos[[0, 2]], "max")
+
+    np.testing.assert_array_equal(pooled, expected[[0, 2]])
 
 
 @pytest.mark.parametrize("key", [slice(1, 4), [4, 0, 2], np.array([True] * 5)])
