@@ -1,6 +1,7 @@
 """scikit-learn's estimator checks on VideoAggregator."""
 
 import pytest
+from sklearn.base import clone
 from sklearn.utils.estimator_checks import (
     check_estimators_dtypes,
     check_fit2d_1feature,
@@ -26,8 +27,13 @@ _N_FEATURES_REASON = (
 _POS_LABEL_REASON = (
     "Frame scores are the probability of one class. For labels other than 0/1, "
     "-1/1 or booleans (this check uses {labels}) pos_label must name that class, "
-    "as in sklearn.metrics; {covered}"
+    "as in sklearn.metrics. {covered}"
 )
+
+
+def estimator_id(estimator):
+    """Return the estimator's repr on one line, for test ids."""
+    return " ".join(repr(estimator).split())
 
 
 def expected_failed_checks(estimator):
@@ -47,7 +53,7 @@ def expected_failed_checks(estimator):
         ),
         "check_classifiers_classes": _POS_LABEL_REASON.format(
             labels="'one'/'two' and -1/1 with one estimator",
-            covered="string labels are tested in test_aggregator.py.",
+            covered="String labels are tested in test_aggregator.py.",
         ),
         "check_classifier_data_not_an_array": (
             "The check passes a pandas DataFrame, which VideoAggregator rejects "
@@ -67,13 +73,13 @@ def test_sklearn_compatible(estimator, check):
     check(estimator)
 
 
-@pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=estimator_id)
 def test_estimators_dtypes_with_pos_label(estimator):
     """Integer and float32 inputs work once pos_label names the class."""
-    check_estimators_dtypes("VideoAggregator", estimator.set_params(pos_label=2))
+    check_estimators_dtypes("VideoAggregator", clone(estimator).set_params(pos_label=2))
 
 
-@pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=estimator_id)
 def test_fit2d_1feature_with_pos_label(estimator):
     """One frame per video works once pos_label names the class."""
-    check_fit2d_1feature("VideoAggregator", estimator.set_params(pos_label=2))
+    check_fit2d_1feature("VideoAggregator", clone(estimator).set_params(pos_label=2))
