@@ -4,8 +4,10 @@ import pickle
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse
+from joblib import parallel_backend
 from sklearn.base import clone
 from sklearn.exceptions import DataConversionWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
@@ -574,3 +576,36 @@ def test_clip_tuple_bounds():
     pooled = model.transform(VIDEOS)[:, 0]
 
     np.testing.assert_array_equal(pooled, np.clip(per_video(np.max), 0.2, 0.7))
+
+
+def test_frame_features_rejected():
+    """Videos of frame feature vectors must be scored before pooling."""
+    videos = [np.ones((3, 4)), np.zeros((2, 4))]
+
+    with pytest.raises(ValueError, match=r"4 features per frame.*FrameScorer"):
+        VideoAggregator().fit(videos, [0, 1])
+
+
+def test_dataframe_rejected():
+    frame = pd.DataFrame({"video": ["a", "a", "b"], "score": [0.1, 0.2, 0.3]})
+
+    with pytest.raises(TypeError, match=r"Got a DataFrame.*load_predictions"):
+        VideoAggregator().fit(frame, [0, 1, 0])
+
+
+def test_grid_search_threads_same_as_sequential():
+    """A threaded search shares one container's caches and scores the same."""
+    grid = {"method": ["mean", "median", "max", "quantile"], "q": [0.2, 0.8]}
+    sequential = GridSearchCV(VideoAggregator(), grid, scoring="neg_log_loss", cv=CV)
+    sequential.fit(RaggedFrames.from_list(VIDEOS), Y)
+    threaded = GridSearchCV(
+        VideoAggregator(), grid, scoring="neg_log_loss", cv=CV, n_jobs=2
+    )
+
+    with parallel_backend("threading", n_jobs=2):
+        threaded.fit(RaggedFrames.from_list(VIDEOS), Y)
+
+    np.testing.assert_array_equal(
+        threaded.cv_results_["mean_test_score"],
+        sequential.cv_results_["mean_test_score"],
+    )
