@@ -7,6 +7,8 @@ line that argparse rejects).
 """
 
 import argparse
+import io
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -68,6 +70,11 @@ def main(argv=None):
         return args.run(args)
     except CommandError as error:
         return _fail(str(error))
+    except BrokenPipeError:
+        # The reader of stdout (such as ``head``) exited; point stdout at
+        # devnull so that Python's final flush does not fail again.
+        _silence_stdout()
+        return 1
     except (ValueError, TypeError, OSError, KeyError) as error:
         # Errors from loading files or validating parameters carry their own
         # message; the traceback would only hide it.
@@ -75,6 +82,14 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("skpool: interrupted", file=sys.stderr)
         return 130
+
+
+def _silence_stdout():
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
 
 
 def _exit_code(exit_request):
