@@ -10,7 +10,13 @@ Searches need nothing from this module. ``GridSearchCV`` and
 ``cross_val_score`` over skpool estimators run on a Dask cluster under
 ``joblib.parallel_backend("dask")``. joblib then sends a `RaggedFrames`
 to the workers once and not with every task, because the container
-reports its size in bytes to ``dask.sizeof``.
+reports its size in bytes to ``dask.sizeof``. Its pickle carries the
+frames and their per-video sorted order, so no worker sorts them again.
+Each worker keeps its own cache of pooled values, so every worker that
+runs a candidate of a statistic pools the whole container with it once.
+A search over the fixed statistics of `default_grid` therefore repeats
+most of its pooling on every worker and gains little from more workers.
+More workers help when each fit costs more than its pooling.
 
 Dask is imported only when a Dask DataFrame is pooled. Install it with
 ``pip install skpool[dask]``.
