@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 from scipy.special import expit, logit
 
-from ._segments import gather_index, segment_sum
+from ._segments import segment_sum
 
 __all__ = [
     "FEATURE_STATISTICS",
@@ -37,11 +37,60 @@ class Statistic:
     params: tuple = ()
 
 
+# Frames per block in `_blockwise_sums`: the temporaries of a block stay
+# in the CPU cache, and their memory is bounded whatever the data size.
+_BLOCK_FRAMES = 1 << 16
+
+
 def _window_sum(frames, low, high):
     """Sum each video's sorted values at ranks ``low`` (inclusive) to ``high``."""
     width = np.maximum(high - low, 0)
-    positions = gather_index(frames.offsets[:-1] + low, width)
-    return segment_sum(frames.values[positions], width), width
+    sums = np.zeros(len(width))
+    nonempty = width > 0
+    if nonempty.any():
+        starts = (frames.offsets[:-1] + low)[nonempty]
+        # reduceat over [start, end, start, end, ...] sums each window at
+        # the even positions, without copying the windows out. It rejects
+        # an index equal to the length, and without it the last window
+        # runs to the end of the values just the same.
+        bounds = np.empty(2 * len(starts), dtype=np.int64)
+        bounds[0::2] = starts
+        bounds[1::2] = starts + width[nonempty]
+        if bounds[-1] == len(frames.values):
+            bounds = bounds[:-1]
+        sums[nonempty] = np.add.reduceat(frames.values, bounds)[0::2]
+    return sums, width
+
+
+def _blockwise_sums(frames, terms):
+    """Return each video's sums of the per-frame arrays that ``terms`` returns.
+
+    ``terms(videos, values)`` receives a slice of consecutive videos and
+    their sorted values, and returns a tuple of arrays shaped like
+    ``values``. Computing them for about `_BLOCK_FRAMES` frames at a time
+    keeps the temporaries small, and gives the same sums as whole arrays
+    would, because each video's terms are summed in the same order.
+    """
+    counts = frames.counts
+    offsets = frames.offsets
+    cuts = np.searchsorted(offsets, np.arange(_BLOCK_FRAMES, offsets[-1], _BLOCK_FRAMES))
+    bounds = np.unique(np.concatenate(([0], cuts, [len(counts)]))).tolist()
+    if len(bounds) == 1:
+        bounds.append(bounds[0])
+    sums = None
+    for first, last in zip(bounds[:-1], bounds[1:]):
+        videos = slice(first, last)
+        block = terms(videos, frames.values[offsets[first] : offsets[last]])
+        if sums is None:
+            sums = [np.zeros(len(counts)) for _ in block]
+        for total, term in zip(sums, block):
+            total[videos] = segment_sum(term, counts[videos])
+    return sums
+
+
+def _per_frame(per_video, counts, videos):
+    """Repeat each value of ``per_video[videos]`` once per frame of its video."""
+    return np.repeat(per_video[videos], counts[videos])
 
 
 def _divide(numerator, denominator):
@@ -210,8 +259,11 @@ def pool_topk_mean(frames, k=0.2):
 
 
 def pool_logit_mean(frames):
-    clipped = np.clip(frames.values, LOGIT_EPS, 1 - LOGIT_EPS)
-    mean_logit = _divide(segment_sum(logit(clipped), frames.counts), frames.counts)
+    (sum_logit,) = _blockwise_sums(
+        frames,
+        lambda videos, values: (logit(np.clip(values, LOGIT_EPS, 1 - LOGIT_EPS)),),
+    )
+    mean_logit = _divide(sum_logit, frames.counts)
     return expit(mean_logit)
 
 
@@ -231,13 +283,20 @@ def pool_confident(
     score below ``confident_low``, return their mean; else the plain mean.
     """
     counts = frames.counts
-    values = frames.values
-    high = values > confident_high
-    low = values < confident_low
-    n_high = segment_sum(high.astype(np.float64), counts)
-    n_low = segment_sum(low.astype(np.float64), counts)
-    mean_high = _divide(segment_sum(np.where(high, values, 0.0), counts), n_high)
-    mean_low = _divide(segment_sum(np.where(low, values, 0.0), counts), n_low)
+
+    def terms(videos, values):
+        high = values > confident_high
+        low = values < confident_low
+        return (
+            high.astype(np.float64),
+            low.astype(np.float64),
+            np.where(high, values, 0.0),
+            np.where(low, values, 0.0),
+        )
+
+    n_high, n_low, sum_high, sum_low = _blockwise_sums(frames, terms)
+    mean_high = _divide(sum_high, n_high)
+    mean_low = _divide(sum_low, n_low)
     mean_all = pool_mean(frames)
     use_high = (n_high > np.floor_divide(counts, confident_divisor)) & (
         n_high > confident_min_count
@@ -248,25 +307,27 @@ def pool_confident(
 
 
 def _shift(frames, positive):
-    """Per-frame copy of each video's max (``positive``) or min score."""
-    per_video = pool_max(frames) if positive else pool_min(frames)
-    return np.nan_to_num(per_video)[frames.video_index]
+    """Return each video's max (``positive``) or min score, 0 for an empty video."""
+    return np.nan_to_num(pool_max(frames) if positive else pool_min(frames))
 
 
 def pool_power_mean(frames, power=1.0):
     counts = frames.counts
-    values = frames.values
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if power == 0:
-            mean_log = _divide(segment_sum(np.log(values), counts), counts)
-            return _empty_to_nan(np.exp(mean_log), counts)
+            (sum_log,) = _blockwise_sums(frames, lambda videos, values: (np.log(values),))
+            return _empty_to_nan(np.exp(_divide(sum_log, counts)), counts)
         # Scaling by the max (power > 0) or the min (power < 0) keeps
         # values**power within [0, 1] and so free of overflow.
-        scale = _shift(frames, power > 0)
-        ratio = np.where(scale > 0, values / np.where(scale > 0, scale, 1), 1.0)
-        mean_power = _divide(segment_sum(ratio**power, counts), counts)
-        per_video_scale = np.nan_to_num(pool_max(frames) if power > 0 else pool_min(frames))
-        result = per_video_scale * mean_power ** (1.0 / power)
+        per_video_scale = _shift(frames, power > 0)
+
+        def terms(videos, values):
+            scale = _per_frame(per_video_scale, counts, videos)
+            ratio = np.where(scale > 0, values / np.where(scale > 0, scale, 1), 1.0)
+            return (ratio**power,)
+
+        (sum_power,) = _blockwise_sums(frames, terms)
+        result = per_video_scale * _divide(sum_power, counts) ** (1.0 / power)
     if power < 0:
         # A zero score makes the power mean 0, its limit as values reach 0.
         result = np.where(pool_min(frames) == 0, 0.0, result)
@@ -278,31 +339,34 @@ def pool_lse(frames, sharpness=1.0):
     counts = frames.counts
     if sharpness == 0:
         return pool_mean(frames)
-    shift = _shift(frames, sharpness > 0)
-    mean_exp = _divide(
-        segment_sum(np.exp(sharpness * (frames.values - shift)), counts), counts
-    )
-    per_video_shift = np.nan_to_num(pool_max(frames) if sharpness > 0 else pool_min(frames))
+    per_video_shift = _shift(frames, sharpness > 0)
+
+    def terms(videos, values):
+        shift = _per_frame(per_video_shift, counts, videos)
+        return (np.exp(sharpness * (values - shift)),)
+
+    (sum_exp,) = _blockwise_sums(frames, terms)
+    mean_exp = _divide(sum_exp, counts)
     with np.errstate(divide="ignore", invalid="ignore"):
         return _empty_to_nan(per_video_shift + np.log(mean_exp) / sharpness, counts)
 
 
 def pool_noisy_or(frames):
     with np.errstate(divide="ignore"):
-        log_none = segment_sum(np.log1p(-frames.values), frames.counts)
+        (log_none,) = _blockwise_sums(frames, lambda videos, values: (np.log1p(-values),))
     return _empty_to_nan(-np.expm1(log_none), frames.counts)
 
 
 def pool_vote(frames, threshold=0.5):
-    above = (frames.values > threshold).astype(np.float64)
-    return _divide(segment_sum(above, frames.counts), frames.counts)
+    (n_above,) = _blockwise_sums(
+        frames, lambda videos, values: ((values > threshold).astype(np.float64),)
+    )
+    return _divide(n_above, frames.counts)
 
 
 def pool_linear_softmax(frames):
     counts = frames.counts
-    values = frames.values
-    total = segment_sum(values, counts)
-    squares = segment_sum(values * values, counts)
+    total, squares = _blockwise_sums(frames, lambda videos, values: (values, values * values))
     # A video whose scores are all 0 pools to 0, the limit of the formula.
     return _empty_to_nan(np.where(total > 0, _divide(squares, total), 0.0), counts)
 
@@ -310,10 +374,14 @@ def pool_linear_softmax(frames):
 def pool_autopool(frames, alpha=0.0):
     """Softmax-weighted mean, sum p e^(alpha p) / sum e^(alpha p) (McFee et al., 2018)."""
     counts = frames.counts
-    values = frames.values
-    shift = _shift(frames, alpha > 0)
-    weights = np.exp(alpha * (values - shift))
-    return _divide(segment_sum(weights * values, counts), segment_sum(weights, counts))
+    per_video_shift = _shift(frames, alpha > 0)
+
+    def terms(videos, values):
+        weights = np.exp(alpha * (values - _per_frame(per_video_shift, counts, videos)))
+        return weights * values, weights
+
+    weighted_sum, weight_sum = _blockwise_sums(frames, terms)
+    return _divide(weighted_sum, weight_sum)
 
 
 def pool_sharpened_mean(frames, gamma=0.5):
@@ -323,13 +391,15 @@ def pool_sharpened_mean(frames, gamma=0.5):
     gamma < 1 pushes scores toward 0 and 1 and the result stays in [0, 1];
     frames are weighted by max(|d|, SHARPENED_WEIGHT_FLOOR).
     """
-    counts = frames.counts
-    distance = frames.values - 0.5
-    sharpened = 0.5 + 0.5 * np.sign(distance) * (2 * np.abs(distance)) ** gamma
-    weights = np.maximum(np.abs(distance), SHARPENED_WEIGHT_FLOOR)
-    return _divide(
-        segment_sum(weights * sharpened, counts), segment_sum(weights, counts)
-    )
+
+    def terms(videos, values):
+        distance = values - 0.5
+        sharpened = 0.5 + 0.5 * np.sign(distance) * (2 * np.abs(distance)) ** gamma
+        weights = np.maximum(np.abs(distance), SHARPENED_WEIGHT_FLOOR)
+        return weights * sharpened, weights
+
+    weighted_sum, weight_sum = _blockwise_sums(frames, terms)
+    return _divide(weighted_sum, weight_sum)
 
 
 STATISTICS = {
