@@ -75,9 +75,10 @@ def main(argv=None):
         # devnull so that Python's final flush does not fail again.
         _silence_stdout()
         return 1
-    except (ValueError, TypeError, OSError, KeyError) as error:
-        # Errors from loading files or validating parameters carry their own
-        # message; the traceback would only hide it.
+    except (ValueError, OSError, ImportError) as error:
+        # Loaders and parameter validation raise these with a message that
+        # names the file or value; the traceback would only hide it. Other
+        # exceptions are bugs and keep their traceback.
         return _fail(_one_line(error))
     except KeyboardInterrupt:
         print("skpool: interrupted", file=sys.stderr)
@@ -105,8 +106,7 @@ def _fail(message):
 
 
 def _one_line(error):
-    text = str(error) if not isinstance(error, KeyError) else str(error.args[0])
-    text = " ".join(text.split())
+    text = " ".join(str(error).split())
     if isinstance(error, OSError) and error.filename and error.strerror:
         text = f"{error.filename}: {error.strerror}"
     return text or type(error).__name__
@@ -541,11 +541,22 @@ def _binary_labels(y, labels_path):
     )
 
 
-def score_frames(dataset, frame_model, n_splits, seed, progress):
-    """Replace frame features by out-of-fold frame probabilities; return the scorer."""
+def score_frames(dataset, args, progress):
+    """Replace frame features by out-of-fold frame probabilities; return the scorer.
+
+    Returns None, and leaves the videos as they are, when they already hold
+    one score per frame.
+    """
     if dataset.videos.n_features is None:
         return None
+    if args.logits:
+        raise CommandError(
+            "--logits describes frame scores, but these videos hold frame features, "
+            "which the frame model turns into probabilities; drop --logits."
+        )
     from ._scorer import FrameScorer
+
+    frame_model, n_splits, seed = args.frame_model, args.cv, args.seed
 
     progress.status(
         f"scoring {int(dataset.videos.lengths.sum()):,} frames out of fold with "
@@ -638,7 +649,7 @@ def run_compare(args):
     else:
         dataset = load_labelled(args.predictions, args.labels, args)
     _check_two_classes(dataset.y, args.labels)
-    score_frames(dataset, args.frame_model, args.cv, args.seed, progress)
+    score_frames(dataset, args, progress)
 
     search, splits = search_poolings(
         dataset, grid, args.cv, args.seed, args.logits, progress
@@ -786,7 +797,7 @@ def _fitted_model(args, progress):
     grid = parse_grid(args.grid, args.clips)
     dataset = load_labelled(args.fit_on, args.labels, args)
     _check_two_classes(dataset.y, args.labels)
-    scorer = score_frames(dataset, args.frame_model, args.cv, args.seed, progress)
+    scorer = score_frames(dataset, args, progress)
     search, _ = search_poolings(
         dataset, grid, args.cv, args.seed, args.logits, progress
     )

@@ -561,3 +561,59 @@ def test_error_subprocess_one_line():
     assert completed.stderr.startswith(
         "skpool: error: --grid names unknown method 'nope'"
     )
+
+
+def test_error_logits_with_features(capsys):
+    status, out, err = run(capsys, "compare", "--logits", "--grid", "mean")
+    assert_one_line_error(status, err, "--logits", "frame features")
+    assert out == ""
+
+
+def test_compare_logits_file(capsys, dfdc_folder):
+    folder, train, metadata, _ = dfdc_folder
+    logits = {name: np.log(frames / (1 - frames)) for name, frames in train.items()}
+    np.savez(folder / "logits.npz", **logits)
+    argv = ["--labels", str(folder / "metadata.json"), "--grid", "mean", "--clips"]
+    status, out, err = run(
+        capsys, "compare", str(folder / "logits.npz"), "--logits", *argv, "none"
+    )
+    assert status == 0, err
+    y = np.array([int(metadata[name]["label"] == "FAKE") for name in train])
+    splits = StratifiedKFold(5, shuffle=True, random_state=0).split(y, y)
+    means = np.array([frames.mean() for frames in train.values()])
+    expected = np.mean([log_loss(y[test], means[test]) for _, test in splits])
+    assert f"{expected:.4f}" in out
+
+
+def test_compare_table_columns(capsys, dfdc_folder):
+    folder, train, _, _ = dfdc_folder
+    table = folder / "frames.csv"
+    lines = ["filename,frame,p_fake"]
+    for name, frames in train.items():
+        lines += [f"{name},{i},{float(score)!r}" for i, score in enumerate(frames)]
+    table.write_text("\n".join(lines) + "\n")
+    status, out, err = run(
+        capsys,
+        "compare",
+        str(table),
+        "--labels",
+        str(folder / "metadata.json"),
+        "--video-column",
+        "filename",
+        "--score-column",
+        "p_fake",
+        "--grid",
+        "mean,max",
+    )
+    assert status == 0, err
+    assert f"40 videos (20 positive), {sum(map(len, train.values())):,} frames" in out
+
+
+def test_error_table_column_missing(capsys, dfdc_folder):
+    folder, *_ = dfdc_folder
+    table = folder / "frames.csv"
+    table.write_text("filename,frame,p_fake\nx.mp4,0,0.5\n")
+    status, _, err = run(
+        capsys, "compare", str(table), "--labels", str(folder / "metadata.json")
+    )
+    assert_one_line_error(status, err, "'video'")
