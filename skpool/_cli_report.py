@@ -87,8 +87,8 @@ def format_clip(clip):
 def results_from_search(search):
     """Return one `Result` per candidate of a fitted ``GridSearchCV``, best first.
 
-    Ties in mean log loss keep the grid order, so the simpler setting listed
-    first in the grid wins.
+    Ties in mean log loss keep the grid order, so the first result is the
+    candidate ``GridSearchCV`` reports as ``best_index_``.
     """
     cv_results = search.cv_results_
     n_splits = search.n_splits_
