@@ -33,10 +33,10 @@ def load_brown_creeper():
     features. A recording is labelled 1 when a Brown Creeper (*Certhia
     americana*) is heard in it (197 recordings) and 0 otherwise (351).
     The label belongs to the whole recording: the data do not say which
-    segments contain the song. It is the classic multiple-instance
-    benchmark, and the same shape of problem as a video detector's frame
-    scores: many segment-level predictions pooled into one prediction per
-    recording.
+    segments contain the song. It is a standard multiple-instance
+    learning benchmark, with the same shape as a video detector's
+    problem: many segment-level predictions pooled into one prediction
+    per recording.
 
     The file stores the recording's label on every segment row, and the
     loader checks that the rows of a recording agree.
@@ -53,10 +53,11 @@ def load_brown_creeper():
 
     Notes
     -----
-    The data ship with skpool as ``skpool/datasets/data/`` plus a README
-    there naming their origin and licence: the ``birds_brown_creeper.csv``
-    file of the MIT-licensed ``mil`` package, version 1.0.5, by Alberto
-    Rosas Garcia, stored unchanged and gzipped.
+    ``skpool/datasets/data/birds_brown_creeper.csv.gz`` is the file
+    ``birds_brown_creeper.csv`` of the MIT-licensed ``mil`` package,
+    version 1.0.5, by Alberto Rosas Garcia, stored unchanged and gzipped.
+    The README next to it gives the licence text, the origin of the data
+    and the column layout.
 
     Examples
     --------
