@@ -31,19 +31,19 @@ __all__ = ["main"]
 
 FRAME_MODELS = ("logistic", "hgb", "forest")
 
-# Options of VideoAggregator that `skpool predict` accepts as a fixed setting,
-# with their types on the command line.
+# Options of VideoAggregator that `skpool predict` accepts as a fixed setting:
+# name, type on the command line, help text.
 _FIXED_OPTIONS = {
-    "q": float,
-    "quantile_method": str,
-    "trim": float,
-    "k": None,
-    "power": float,
-    "sharpness": float,
-    "alpha": float,
-    "gamma": float,
-    "threshold": float,
-    "fill_value": float,
+    "q": (float, "quantile level in [0, 1], for --method quantile"),
+    "quantile_method": (str, "numpy.quantile method, for --method quantile"),
+    "trim": (float, "share in [0, 0.5) cut from each end, for --method trimmed_mean"),
+    "k": (None, "frames (integer) or share of frames (float), for --method topk_mean"),
+    "power": (float, "exponent, for --method power_mean"),
+    "sharpness": (float, "r of log(mean(exp(r p))) / r, for --method lse"),
+    "alpha": (float, "frame weights exp(alpha p), for --method autopool"),
+    "gamma": (float, "sharpening exponent, for --method sharpened_mean"),
+    "threshold": (float, "frame score threshold, for --method vote"),
+    "fill_value": (float, "probability of a video without frames (default: 0.5)"),
 }
 
 
@@ -206,13 +206,13 @@ def build_parser():
         type=_parse_clip,
         help="clip pooled probabilities to [CLIP, 1 - CLIP]; 'none' for no clip",
     )
-    for name, kind in _FIXED_OPTIONS.items():
+    for name, (kind, help_text) in _FIXED_OPTIONS.items():
         fixed.add_argument(
             "--" + name.replace("_", "-"),
             dest=name,
             type=kind or _parse_k,
             metavar=name.upper(),
-            help=f"the {name} parameter of VideoAggregator",
+            help=help_text,
         )
     _add_input_options(predict)
     _add_search_options(predict)
@@ -243,7 +243,9 @@ def _add_input_options(parser):
 
 
 def _add_search_options(parser):
-    search = parser.add_argument_group("search")
+    search = parser.add_argument_group(
+        "search", "how settings are compared (for predict, only with --fit-on)"
+    )
     search.add_argument(
         "--grid",
         default="default",
@@ -270,8 +272,9 @@ def _add_search_options(parser):
         choices=FRAME_MODELS,
         default="logistic",
         help=(
-            "model that scores frame features: standardized logistic regression, "
-            "histogram gradient boosting or a random forest (default: logistic)"
+            "model that scores frame features, when the videos hold features "
+            "rather than scores: standardized logistic regression, histogram "
+            "gradient boosting or a random forest (default: logistic)"
         ),
     )
     search.add_argument(
@@ -773,14 +776,25 @@ def _fixed_model(params, logits, videos):
             "the predictions hold frame features, not scores; pass --fit-on "
             "TRAIN_PREDICTIONS --labels LABELS to train a frame model first."
         )
-    if "method" in params:
-        from ._stats import STATISTICS
+    from ._stats import STATISTICS
 
-        if not callable(params["method"]) and params["method"] not in STATISTICS:
-            raise CommandError(
-                f"--method {params['method']!r} is unknown; choose from "
-                f"{', '.join(sorted(STATISTICS))}."
-            )
+    method = params.get("method", "mean")
+    if method not in STATISTICS:
+        raise CommandError(
+            f"--method {method!r} is unknown; choose from "
+            f"{', '.join(sorted(STATISTICS))}."
+        )
+    # An option the statistic does not read is most likely a forgotten
+    # --method, so it is rejected rather than ignored.
+    for name in params:
+        if name in _FIXED_OPTIONS and name != "fill_value":
+            if name not in STATISTICS[method].params:
+                flag = "--" + name.replace("_", "-")
+                users = [m for m, stat in STATISTICS.items() if name in stat.params]
+                raise CommandError(
+                    f"{flag} has no effect with --method {method}; it is read by "
+                    f"--method {' or '.join(sorted(users))}."
+                )
     model = VideoAggregator(logits=logits, **params)
     # Fixed statistics learn nothing from data: fit only checks the
     # parameters and records the classes 0 and 1, so two placeholder

@@ -617,3 +617,19 @@ def test_error_table_column_missing(capsys, dfdc_folder):
         capsys, "compare", str(table), "--labels", str(folder / "metadata.json")
     )
     assert_one_line_error(status, err, "'video'")
+
+
+def test_error_predict_option_of_other_method(capsys, dfdc_folder, tmp_path):
+    folder, *_ = dfdc_folder
+    status, _, err = run(
+        capsys,
+        "predict",
+        str(folder / "train.npz"),
+        "--out",
+        str(tmp_path / "s.csv"),
+        "--q",
+        "0.9",
+    )
+    assert_one_line_error(status, err, "--q has no effect with --method mean")
+    assert "--method quantile" in err
+    assert not (tmp_path / "s.csv").exists()
