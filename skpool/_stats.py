@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from scipy.special import expit, logit
+from scipy.special import expit
 
 from ._segments import segment_sum
 
@@ -91,6 +91,29 @@ def _blockwise_sums(frames, terms):
 def _per_frame(per_video, counts, videos):
     """Repeat each value of ``per_video[videos]`` once per frame of its video."""
     return np.repeat(per_video[videos], counts[videos])
+
+
+def _count_below(frames, threshold, inclusive=False):
+    """Count each video's values below ``threshold`` (at or below if ``inclusive``).
+
+    A binary search in every video's sorted values at once: about
+    log2(max frames) steps over the videos instead of one pass over the
+    frames.
+    """
+    values = frames.values
+    starts = frames.offsets[:-1]
+    low = starts.copy()
+    high = frames.offsets[1:].copy()
+    searching = low < high
+    while searching.any():
+        middle = (low + high) // 2
+        # A finished search can have middle == len(values); its probe is unused.
+        probe = values[np.minimum(middle, len(values) - 1)]
+        below = (probe <= threshold) if inclusive else (probe < threshold)
+        low = np.where(searching & below, middle + 1, low)
+        high = np.where(searching & ~below, middle, high)
+        searching = low < high
+    return low - starts
 
 
 def _divide(numerator, denominator):
@@ -259,10 +282,16 @@ def pool_topk_mean(frames, k=0.2):
 
 
 def pool_logit_mean(frames):
-    (sum_logit,) = _blockwise_sums(
-        frames,
-        lambda videos, values: (logit(np.clip(values, LOGIT_EPS, 1 - LOGIT_EPS)),),
-    )
+
+    def terms(videos, values):
+        clipped = np.clip(values, LOGIT_EPS, 1 - LOGIT_EPS)
+        # log(p / (1 - p)) runs about 3x faster than scipy.special.logit and
+        # is as accurate in absolute terms (within 1e-15), which is all a
+        # mean of log-odds keeps; scipy is more accurate only relative to
+        # log-odds near 0.
+        return (np.log(clipped / (1 - clipped)),)
+
+    (sum_logit,) = _blockwise_sums(frames, terms)
     mean_logit = _divide(sum_logit, frames.counts)
     return expit(mean_logit)
 
@@ -283,20 +312,12 @@ def pool_confident(
     score below ``confident_low``, return their mean; else the plain mean.
     """
     counts = frames.counts
-
-    def terms(videos, values):
-        high = values > confident_high
-        low = values < confident_low
-        return (
-            high.astype(np.float64),
-            low.astype(np.float64),
-            np.where(high, values, 0.0),
-            np.where(low, values, 0.0),
-        )
-
-    n_high, n_low, sum_high, sum_low = _blockwise_sums(frames, terms)
-    mean_high = _divide(sum_high, n_high)
-    mean_low = _divide(sum_low, n_low)
+    # The values are sorted, so the confident ones are the top n_high and
+    # the bottom n_low of each video.
+    n_high = counts - _count_below(frames, confident_high, inclusive=True)
+    n_low = _count_below(frames, confident_low)
+    mean_high = _divide(_window_sum(frames, counts - n_high, counts)[0], n_high)
+    mean_low = _divide(_window_sum(frames, 0, n_low)[0], n_low)
     mean_all = pool_mean(frames)
     use_high = (n_high > np.floor_divide(counts, confident_divisor)) & (
         n_high > confident_min_count
@@ -358,9 +379,7 @@ def pool_noisy_or(frames):
 
 
 def pool_vote(frames, threshold=0.5):
-    (n_above,) = _blockwise_sums(
-        frames, lambda videos, values: ((values > threshold).astype(np.float64),)
-    )
+    n_above = frames.counts - _count_below(frames, threshold, inclusive=True)
     return _divide(n_above, frames.counts)
 
 
