@@ -15,9 +15,11 @@ Every loader returns a `RaggedFrames` whose ``ids`` are the video ids, so
 that predictions can be aligned with labels by id rather than by position.
 """
 
+import gzip
 import json
+import math
 import os
-import pickle
+import tokenize
 import warnings
 import zipfile
 import zlib
@@ -51,6 +53,23 @@ _DEFAULT_FACE = "face"
 _DFDC_LABELS = {"FAKE": 1, "REAL": 0}
 # How many names an error or warning lists before summarizing the rest.
 _NAMES_SHOWN = 5
+# Exceptions from parsing a damaged .npy header, which numpy reads with
+# tokenize and ast.literal_eval.
+_NPY_HEADER_ERRORS = (ValueError, EOFError, OSError, SyntaxError, tokenize.TokenError)
+# Exceptions from reading a damaged gzip or deflate stream.
+_DECOMPRESSION_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
+# Exceptions from zipfile for a damaged archive, besides BadZipFile: a bad
+# seek (OSError), a member name that is not UTF-8, and flags that claim
+# encryption (RuntimeError) or an unknown compression method.
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    OSError,
+    UnicodeDecodeError,
+    RuntimeError,
+    NotImplementedError,
+    *_DECOMPRESSION_ERRORS,
+)
 
 
 # Small helpers ----------------------------------------------------------
@@ -207,7 +226,8 @@ def load_predictions(
     allow_pickle : bool, default=False
         Allow reading pickled objects from ``.npy`` and ``.npz`` files.
         Unpickling runs code stored in the file, so only enable it for
-        files you trust.
+        files you trust. A damaged pickle raises a ValueError, or in rare
+        cases crashes the interpreter inside numpy.
 
     ids : array-like of shape (n_videos,), default=None
         Video ids of the rows of a padded 2-D array, or of the arrays of a
@@ -380,16 +400,16 @@ def _from_arrays(source, ids, name):
 
 def _read_npy(path, name, allow_pickle, ids):
     with open(path, "rb") as file:
-        dtype = _npy_header_dtype(file, name)
+        dtype = _npy_header_dtype(file, name, os.fstat(file.fileno()).st_size)
         if dtype.hasobject and not allow_pickle:
             raise ValueError(_pickle_message(name))
         file.seek(0)
         try:
             array = np.lib.format.read_array(file, allow_pickle=allow_pickle)
-        except (ValueError, EOFError, OSError, pickle.UnpicklingError) as error:
+        except _npy_data_errors(dtype) as error:
             raise ValueError(
-                f"Could not read {name}: {error}. The file may be truncated; "
-                "write it again."
+                f"Could not read {name}: {type(error).__name__}: {error}. The file "
+                "may be truncated; write it again."
             ) from None
     if array.dtype == object and array.ndim == 0:
         content = array.item()
@@ -413,20 +433,44 @@ def _read_npy(path, name, allow_pickle, ids):
     return _from_arrays(array, ids, name)
 
 
-def _npy_header_dtype(file, name):
-    """Read the dtype from the header of a ``.npy`` stream, leaving it at the data."""
+def _npy_header_dtype(file, name, size):
+    """Read the dtype from the header of a ``.npy`` stream, leaving it at the data.
+
+    ``size`` is the stream's length in bytes. A header that announces more
+    data than follows raises a ValueError here, before numpy would
+    allocate the announced array (MemoryError for a damaged shape).
+    """
     try:
         version = np.lib.format.read_magic(file)
         if version == (1, 0):
-            _, _, dtype = np.lib.format.read_array_header_1_0(file)
+            shape, _, dtype = np.lib.format.read_array_header_1_0(file)
         else:
-            _, _, dtype = np.lib.format.read_array_header_2_0(file)
-    except (ValueError, EOFError, OSError) as error:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(file)
+    except _NPY_HEADER_ERRORS as error:
         raise ValueError(
             f"Could not read {name} as a NumPy .npy file ({error}). The file may "
             "be empty, truncated or in another format."
         ) from None
+    if not dtype.hasobject:
+        announced = math.prod(shape) * dtype.itemsize
+        available = size - file.tell()
+        if announced > available:
+            raise ValueError(
+                f"Could not read {name}: its header announces an array of shape "
+                f"{shape} ({announced} bytes) but only {available} bytes follow, "
+                "so the file is truncated; write it again."
+            )
     return dtype
+
+
+def _npy_data_errors(dtype):
+    """Return the exceptions that reading damaged ``.npy`` data of ``dtype`` raises."""
+    if dtype.hasobject:
+        # Unpickling runs the file's own instructions, and a damaged pickle
+        # fails with any exception: AttributeError, ModuleNotFoundError,
+        # TypeError, MemoryError and more.
+        return Exception
+    return (ValueError, EOFError, OSError)
 
 
 def _pickle_message(name):
@@ -445,22 +489,27 @@ def _read_npz(path, name, allow_pickle):
     try:
         with zipfile.ZipFile(path) as archive:
             for member in archive.namelist():
+                key = member[: -len(".npy")] if member.endswith(".npy") else member
                 with archive.open(member) as stream:
-                    dtype = _npy_header_dtype(stream, f"member {member!r} of {name}")
+                    dtype = _npy_header_dtype(
+                        stream,
+                        f"video {key!r} from {name}",
+                        archive.getinfo(member).file_size,
+                    )
                     if dtype.hasobject and not allow_pickle:
                         raise ValueError(_pickle_message(name))
-                key = member[: -len(".npy")] if member.endswith(".npy") else member
                 with archive.open(member) as stream:
                     try:
                         arrays[key] = np.lib.format.read_array(
                             stream, allow_pickle=allow_pickle
                         )
-                    except (ValueError, EOFError, pickle.UnpicklingError) as error:
+                    except _npy_data_errors(dtype) as error:
                         raise ValueError(
-                            f"Could not read video {key!r} from {name} ({error}). "
-                            "The file may be truncated; write it again."
+                            f"Could not read video {key!r} from {name} "
+                            f"({type(error).__name__}: {error}). The file may be "
+                            "truncated; write it again."
                         ) from None
-    except (zipfile.BadZipFile, zlib.error) as error:
+    except _ZIP_ERRORS as error:
         raise ValueError(
             f"Could not read {name} as a .npz archive ({error}). The file may be "
             "empty or truncated; write it again."
@@ -522,6 +571,8 @@ def _read_table(path, suffix, name, options):
     """Read a CSV or Parquet file into a DataFrame, video ids as strings."""
     if suffix in (".parquet", ".pq"):
         parquet = _import_pyarrow_parquet()
+        import pyarrow
+
         try:
             schema_names = parquet.read_schema(path).names
             columns = [
@@ -529,9 +580,18 @@ def _read_table(path, suffix, name, options):
                 for key in ("video", "frame", "face", "score")
                 if options[key] is not None and options[key] in schema_names
             ]
-            return parquet.read_table(path, columns=columns or None).to_pandas()
-        except (OSError, ValueError) as error:
-            # pyarrow raises ArrowInvalid, a ValueError, for a damaged file.
+            table = parquet.read_table(path, columns=columns or None)
+            # pyarrow does not check that strings read from a file are
+            # UTF-8; a full validation raises ArrowInvalid where a damaged
+            # string would raise UnicodeDecodeError later.
+            table.validate(full=True)
+            # The schema names and types the columns. The pandas metadata
+            # beside it only restores an index, and when damaged it fails
+            # to parse with a KeyError or TypeError, so it is dropped.
+            return table.replace_schema_metadata(None).to_pandas()
+        except (OSError, ValueError, pyarrow.ArrowException) as error:
+            # Every pyarrow error derives from ArrowException; a damaged file
+            # mostly raises ArrowInvalid, a ValueError.
             raise ValueError(
                 f"Could not read {name} as a Parquet file ({error}). The file "
                 "may be empty or truncated."
@@ -544,7 +604,7 @@ def _read_table(path, suffix, name, options):
             f"as {options['video']!r} and {options['score']!r}, then one line per "
             "row."
         ) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+    except (pd.errors.ParserError, UnicodeDecodeError, *_DECOMPRESSION_ERRORS) as error:
         raise ValueError(f"Could not parse {name} as CSV: {error}") from None
     _check_last_csv_line(path, suffix, name, table)
     return table
@@ -987,10 +1047,10 @@ def _read_dfdc_metadata(source):
         try:
             with open(source, encoding="utf-8") as file:
                 content = json.load(file)
-        except json.JSONDecodeError as error:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
             raise ValueError(
-                f"Could not parse {name} as JSON ({error}). The file may be empty "
-                "or truncated."
+                f"Could not parse {name} as JSON ({error}). The file may be empty, "
+                "truncated or not UTF-8."
             ) from None
     else:
         name = "the metadata dict"

@@ -127,8 +127,25 @@ def _empty_to_nan(result, counts):
     return result
 
 
+def _window_mean(frames, low, high):
+    """Return the mean of each video's sorted values at ranks ``low`` to ``high``.
+
+    Rounding can put the float mean of equal values above them (three
+    frames of 0.1 sum to 0.30000000000000004), so the mean is clipped to
+    the window's lowest and highest value. NaN for an empty window.
+    """
+    sums, width = _window_sum(frames, low, high)
+    mean = _divide(sums, width)
+    nonempty = width > 0
+    starts = frames.offsets[:-1]
+    lowest = frames.values[(starts + low)[nonempty]]
+    highest = frames.values[(starts + high - 1)[nonempty]]
+    mean[nonempty] = np.clip(mean[nonempty], lowest, highest)
+    return mean
+
+
 def pool_mean(frames):
-    return _divide(segment_sum(frames.values, frames.counts), frames.counts)
+    return _window_mean(frames, 0, frames.counts)
 
 
 def pool_max(frames):
@@ -259,8 +276,7 @@ def pool_trimmed_mean(frames, trim=0.1):
     counts = frames.counts
     # scipy.stats.trim_mean cuts int(trim * n) values from each end.
     cut = (trim * counts).astype(np.int64)
-    sums, width = _window_sum(frames, cut, counts - cut)
-    return _divide(sums, width)
+    return _window_mean(frames, cut, counts - cut)
 
 
 def topk_count(counts, k):
@@ -277,8 +293,7 @@ def topk_count(counts, k):
 def pool_topk_mean(frames, k=0.2):
     counts = frames.counts
     top = topk_count(counts, k)
-    sums, width = _window_sum(frames, counts - top, counts)
-    return _divide(sums, width)
+    return _window_mean(frames, counts - top, counts)
 
 
 def pool_logit_mean(frames):
@@ -332,23 +347,62 @@ def _shift(frames, positive):
     return np.nan_to_num(pool_max(frames) if positive else pool_min(frames))
 
 
+# Below this magnitude, power_mean and lse equal their limits at 0 (the
+# geometric mean and the mean) far within float64 precision, while
+# parameter * x would lose its digits to underflow.
+_NEGLIGIBLE_PARAMETER = 1e-100
+
+
+def _log_mean_exp(frames, exponents):
+    """Return each video's log(mean(exp(x))) for exponents x <= 0.
+
+    ``exponents(videos, values)`` returns x for a block of videos, as
+    `_blockwise_sums` passes them. With a tiny power or sharpness every x
+    is tiny, mean(exp(x)) rounds to 1 and its log to 0, which would return
+    the max instead of a value near the mean. expm1 and log1p keep those
+    digits while the mean of exp(x) stays near 1; further away, exp and
+    log are the accurate ones.
+    """
+    counts = frames.counts
+
+    def terms(videos, values):
+        block = exponents(videos, values)
+        return np.exp(block), np.expm1(block)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sum_exp, sum_expm1 = _blockwise_sums(frames, terms)
+        mean_exp = _divide(sum_exp, counts)
+        mean_expm1 = _divide(sum_expm1, counts)
+        return np.where(
+            np.abs(mean_expm1) < 0.5, np.log1p(mean_expm1), np.log(mean_exp)
+        )
+
+
 def pool_power_mean(frames, power=1.0):
     counts = frames.counts
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if power == 0:
-            (sum_log,) = _blockwise_sums(frames, lambda videos, values: (np.log(values),))
+        if abs(power) < _NEGLIGIBLE_PARAMETER:
+            (sum_log,) = _blockwise_sums(
+                frames, lambda videos, values: (np.log(values),)
+            )
             return _empty_to_nan(np.exp(_divide(sum_log, counts)), counts)
         # Scaling by the max (power > 0) or the min (power < 0) keeps
-        # values**power within [0, 1] and so free of overflow.
+        # values**power within [0, 1] and so free of overflow. The ratio is
+        # taken in logs because values / scale overflows for a subnormal scale.
         per_video_scale = _shift(frames, power > 0)
+        log_scale = np.log(per_video_scale)
 
-        def terms(videos, values):
-            scale = _per_frame(per_video_scale, counts, videos)
-            ratio = np.where(scale > 0, values / np.where(scale > 0, scale, 1), 1.0)
-            return (ratio**power,)
+        def exponents(videos, values):
+            frame_log_scale = _per_frame(log_scale, counts, videos)
+            log_ratio = np.where(
+                np.isfinite(frame_log_scale), np.log(values) - frame_log_scale, 0.0
+            )
+            return power * log_ratio
 
-        (sum_power,) = _blockwise_sums(frames, terms)
-        result = per_video_scale * _divide(sum_power, counts) ** (1.0 / power)
+        growth = _log_mean_exp(frames, exponents) / power
+        result = per_video_scale * np.exp(growth)
+        overflow = np.isinf(result)
+        result[overflow] = np.exp(log_scale[overflow] + growth[overflow])
     if power < 0:
         # A zero score makes the power mean 0, its limit as values reach 0.
         result = np.where(pool_min(frames) == 0, 0.0, result)
@@ -358,18 +412,15 @@ def pool_power_mean(frames, power=1.0):
 def pool_lse(frames, sharpness=1.0):
     """Log-mean-exp: (1 / r) log(mean(exp(r p))), between the mean and the max."""
     counts = frames.counts
-    if sharpness == 0:
+    if abs(sharpness) < _NEGLIGIBLE_PARAMETER:
         return pool_mean(frames)
     per_video_shift = _shift(frames, sharpness > 0)
 
-    def terms(videos, values):
-        shift = _per_frame(per_video_shift, counts, videos)
-        return (np.exp(sharpness * (values - shift)),)
+    def exponents(videos, values):
+        return sharpness * (values - _per_frame(per_video_shift, counts, videos))
 
-    (sum_exp,) = _blockwise_sums(frames, terms)
-    mean_exp = _divide(sum_exp, counts)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return _empty_to_nan(per_video_shift + np.log(mean_exp) / sharpness, counts)
+    log_mean_exp = _log_mean_exp(frames, exponents)
+    return _empty_to_nan(per_video_shift + log_mean_exp / sharpness, counts)
 
 
 def pool_noisy_or(frames):
