@@ -49,13 +49,20 @@ def _window_sum(frames, low, high):
     nonempty = width > 0
     if nonempty.any():
         starts = (frames.offsets[:-1] + low)[nonempty]
+        ends = starts + width[nonempty]
+        if starts[0] == 0 and ends[-1] == len(frames.values) and np.array_equal(
+            starts[1:], ends[:-1]
+        ):
+            # The windows tile the values, as whole videos do.
+            sums[nonempty] = np.add.reduceat(frames.values, starts)
+            return sums, width
         # reduceat over [start, end, start, end, ...] sums each window at
         # the even positions, without copying the windows out. It rejects
         # an index equal to the length, and without it the last window
         # runs to the end of the values just the same.
         bounds = np.empty(2 * len(starts), dtype=np.int64)
         bounds[0::2] = starts
-        bounds[1::2] = starts + width[nonempty]
+        bounds[1::2] = ends
         if bounds[-1] == len(frames.values):
             bounds = bounds[:-1]
         sums[nonempty] = np.add.reduceat(frames.values, bounds)[0::2]
@@ -91,29 +98,6 @@ def _blockwise_sums(frames, terms):
 def _per_frame(per_video, counts, videos):
     """Repeat each value of ``per_video[videos]`` once per frame of its video."""
     return np.repeat(per_video[videos], counts[videos])
-
-
-def _count_below(frames, threshold, inclusive=False):
-    """Count each video's values below ``threshold`` (at or below if ``inclusive``).
-
-    A binary search in every video's sorted values at once: about
-    log2(max frames) steps over the videos instead of one pass over the
-    frames.
-    """
-    values = frames.values
-    starts = frames.offsets[:-1]
-    low = starts.copy()
-    high = frames.offsets[1:].copy()
-    searching = low < high
-    while searching.any():
-        middle = (low + high) // 2
-        # A finished search can have middle == len(values); its probe is unused.
-        probe = values[np.minimum(middle, len(values) - 1)]
-        below = (probe <= threshold) if inclusive else (probe < threshold)
-        low = np.where(searching & below, middle + 1, low)
-        high = np.where(searching & ~below, middle, high)
-        searching = low < high
-    return low - starts
 
 
 def _divide(numerator, denominator):
@@ -327,12 +311,20 @@ def pool_confident(
     score below ``confident_low``, return their mean; else the plain mean.
     """
     counts = frames.counts
-    # The values are sorted, so the confident ones are the top n_high and
-    # the bottom n_low of each video.
-    n_high = counts - _count_below(frames, confident_high, inclusive=True)
-    n_low = _count_below(frames, confident_low)
-    mean_high = _divide(_window_sum(frames, counts - n_high, counts)[0], n_high)
-    mean_low = _divide(_window_sum(frames, 0, n_low)[0], n_low)
+
+    def terms(videos, values):
+        high = values > confident_high
+        low = values < confident_low
+        return (
+            high.astype(np.float64),
+            low.astype(np.float64),
+            np.where(high, values, 0.0),
+            np.where(low, values, 0.0),
+        )
+
+    n_high, n_low, sum_high, sum_low = _blockwise_sums(frames, terms)
+    mean_high = _divide(sum_high, n_high)
+    mean_low = _divide(sum_low, n_low)
     mean_all = pool_mean(frames)
     use_high = (n_high > np.floor_divide(counts, confident_divisor)) & (
         n_high > confident_min_count
@@ -430,7 +422,9 @@ def pool_noisy_or(frames):
 
 
 def pool_vote(frames, threshold=0.5):
-    n_above = frames.counts - _count_below(frames, threshold, inclusive=True)
+    (n_above,) = _blockwise_sums(
+        frames, lambda videos, values: ((values > threshold).astype(np.float64),)
+    )
     return _divide(n_above, frames.counts)
 
 
