@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._ragged import RaggedFrames
+from ._ragged import RaggedFrames, _fill_masked
 from ._segments import gather_index
 
 __all__ = [
@@ -535,7 +535,7 @@ def _from_mapping(mapping, name):
                 f"Video {video_id!r} in {name} has a string ({scores!r:.40}) where "
                 "its frame scores belong; expected a 1-D array of numbers."
             )
-        array = np.asarray(scores)
+        array = np.asarray(_fill_masked(scores))
         if array.ndim != 1:
             raise ValueError(
                 f"Video {video_id!r} in {name} has scores of shape {array.shape}; "

@@ -76,7 +76,7 @@ class RaggedFrames:
     """
 
     def __init__(self, values, offsets, ids=None):
-        values = np.asarray(values)
+        values = np.asarray(_fill_masked(values))
         if values.dtype.kind not in "biuf":
             raise TypeError(
                 f"RaggedFrames values must be numeric; got dtype {values.dtype}. "
@@ -227,7 +227,7 @@ class RaggedFrames:
         -------
         RaggedFrames
         """
-        array = np.asarray(array)
+        array = np.asarray(_fill_masked(array))
         if array.ndim != 2:
             raise ValueError(
                 "A padded array must be 2-D with one row per video and one column "
@@ -633,6 +633,14 @@ def _as_float(array, what):
             "scores must be real floats."
         )
     if array.dtype.kind == "O":
+        # float() would parse "0.5", but a string among scores means they
+        # were read as text; load_predictions rejects them the same way.
+        strings = [value for value in array.flat if isinstance(value, (str, bytes))]
+        if strings:
+            raise ValueError(
+                f"{what} contains strings, such as {strings[0]!r}; frame scores "
+                "must be numbers. Convert them with pandas.to_numeric first."
+            )
         try:
             return array.astype(np.float64)
         except (TypeError, ValueError) as error:
@@ -647,6 +655,17 @@ def _as_float(array, what):
     )
 
 
+def _fill_masked(array):
+    """Return a numeric masked array as float64 with NaN, the missing-frame marker.
+
+    np.asarray drops the mask, so masked frames would otherwise be pooled.
+    Anything else is returned unchanged.
+    """
+    if isinstance(array, np.ma.MaskedArray) and array.dtype.kind in "biuf":
+        return array.astype(np.float64).filled(np.nan)
+    return array
+
+
 def _video_to_array(video, position, ids):
     if isinstance(video, (str, bytes, Mapping)):
         raise TypeError(
@@ -654,7 +673,7 @@ def _video_to_array(video, position, ids):
             "must be an array of frame scores."
         )
     try:
-        array = np.asarray(video)
+        array = np.asarray(_fill_masked(video))
     except ValueError as error:
         raise ValueError(
             f"{_name_video(position, ids)} could not be read as an array: {error}"
@@ -705,6 +724,7 @@ def as_ragged(X, *, ids=None):
     """
     if isinstance(X, RaggedFrames):
         return X
+    X = _fill_masked(X)
     if isinstance(X, Mapping):
         raise TypeError(
             "Got a dict; convert {video_id: frames} with "
@@ -716,7 +736,10 @@ def as_ragged(X, *, ids=None):
             f"Got a string ({X!r:.60}); pass frame scores, or load a file with "
             "skpool.load_predictions(path)."
         )
-    if hasattr(X, "columns") and hasattr(X, "iloc"):
+    if hasattr(X, "columns") or hasattr(X, "column_names"):
+        # Any table (pandas, polars, pyarrow): a polars DataFrame would
+        # otherwise pass through __array__ and read a long table's rows,
+        # (video, frame, score), as videos.
         raise TypeError(
             "Got a DataFrame; a long table of frame scores (one row per frame) "
             "is read with skpool.load_predictions(df, video=..., score=...), and a "
