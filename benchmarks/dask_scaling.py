@@ -4,7 +4,8 @@ Two workloads:
 
 - search: ``GridSearchCV(VideoAggregator(), default_grid(), cv=5)`` with
   ``scoring="neg_log_loss"`` on synthetic videos of 17-300 frames, run in
-  this process (``n_jobs=1``) and under ``joblib.parallel_backend("dask")``;
+  this process (``n_jobs=1``) and under ``joblib.parallel_backend("dask")``,
+  the latter also after `skpool.dask.precompute_statistics`;
 - pool: `skpool.dask.pool_frames` over a long table written to several
   Parquet files so that every video is split across files, compared with
   the same call on the whole table in pandas.
@@ -14,9 +15,13 @@ each, listening on 127.0.0.1 only. Run from the repository root::
 
     python benchmarks/dask_scaling.py --videos 100000 --rows 3000000
 
-The script prints a Markdown table. Times are wall-clock seconds of one
-run after the cluster has started; they include sending the data to the
-workers.
+The script prints a Markdown table. Wall seconds are for one run after
+the cluster has started and include sending the data to the workers. On
+a machine shared with other work, the wall time of several workers shows
+little about scaling. The table therefore also gives the CPU seconds each
+worker process used (this process for the local runs). The largest of
+them estimates the wall time with one free core per worker, leaving out
+waits for data transfers.
 """
 
 import argparse
@@ -34,6 +39,7 @@ import pandas as pd
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from skpool import RaggedFrames, VideoAggregator, default_grid
+from skpool.dask import precompute_statistics
 
 POOL_STATISTICS = [
     "mean",
@@ -82,23 +88,47 @@ def write_long_table(directory, n_rows, n_files, seed=0):
     return table
 
 
-def start_cluster(n_workers):
+def start_cluster(n_workers, malloc_trim=False):
+    """Start a local cluster, by default without distributed's malloc setting.
+
+    distributed starts each worker with MALLOC_TRIM_THRESHOLD_=65536, which
+    turns off glibc's adaptive mmap threshold, so that every large numpy
+    temporary is mapped and faulted in afresh. Unsetting it cut the CPU time
+    of a 100,000-video search on a worker to about half on this machine.
+    """
+    import dask
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(
-        n_workers=n_workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-    )
+    setting = {}
+    if not malloc_trim:
+        setting = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+    with dask.config.set(setting):
+        cluster = LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        )
     return cluster, Client(cluster)
 
 
-def time_call(function):
+def worker_cpu_seconds(client):
+    """Return the CPU seconds used so far by each worker process."""
+    if client is None:
+        return {"local": time.process_time()}
+    return client.run(time.process_time)
+
+
+def time_call(function, client=None):
+    """Return wall seconds, the max and sum of worker CPU seconds, and the result."""
+    cpu_before = worker_cpu_seconds(client)
     start = time.perf_counter()
     result = function()
-    return time.perf_counter() - start, result
+    wall = time.perf_counter() - start
+    cpu_after = worker_cpu_seconds(client)
+    used = [cpu_after[worker] - cpu_before[worker] for worker in cpu_before]
+    return wall, max(used), sum(used), result
 
 
 def bench_search(n_videos, workers):
@@ -111,24 +141,50 @@ def bench_search(n_videos, workers):
         )
         return model.fit(videos, labels)
 
+    def search_on_cluster():
+        with joblib.parallel_backend("dask"):
+            return search()
+
+    def search_on_every_worker():
+        with joblib.parallel_backend("dask", scatter=[videos, labels]):
+            return search()
+
+    def precompute_and_search(client):
+        precompute_statistics(videos, default_grid(), client=client)
+        return search_on_every_worker()
+
     rows = []
-    seconds, local = time_call(search)
-    rows.append(("search", "local, n_jobs=1", seconds))
-    for n_workers in workers:
-        # A fresh copy, so the local run's pooled values are not reused.
-        videos, labels = make_videos(n_videos)
-        cluster, client = start_cluster(n_workers)
-        try:
-            with joblib.parallel_backend("dask"):
-                seconds, remote = time_call(search)
-        finally:
-            client.close()
-            cluster.close()
-        same = np.array_equal(
-            remote.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"]
-        )
-        label = f"dask, {n_workers} worker{'s' * (n_workers > 1)}"
-        rows.append(("search", label + ("" if same else " (scores differ!)"), seconds))
+    wall, cpu_max, cpu_sum, local = time_call(search)
+    rows.append(("search", "local, n_jobs=1", wall, cpu_max, cpu_sum))
+    # joblib's dask backend counts the cluster's threads, and with one in all
+    # it runs the search in this process, as the local run does.
+    for n_workers in [n for n in workers if n > 1]:
+        runs = [
+            (True, ", distributed's defaults", search_on_cluster),
+            (False, ", scatter=[X, y]", search_on_every_worker),
+            (
+                False,
+                ", scatter=[X, y], precompute_statistics first",
+                lambda: precompute_and_search(client),
+            ),
+        ]
+        for malloc_trim, suffix, run in runs:
+            cluster, client = start_cluster(n_workers, malloc_trim=malloc_trim)
+            # A fresh copy, so that no earlier run's pooled values are reused.
+            videos, labels = make_videos(n_videos)
+            try:
+                wall, cpu_max, cpu_sum, remote = time_call(run, client)
+            finally:
+                client.close()
+                cluster.close()
+            same = np.array_equal(
+                remote.cv_results_["mean_test_score"],
+                local.cv_results_["mean_test_score"],
+            )
+            label = f"dask, {n_workers} workers{suffix}"
+            if not same:
+                label += " (scores differ!)"
+            rows.append(("search", label, wall, cpu_max, cpu_sum))
     return rows
 
 
@@ -140,20 +196,24 @@ def bench_pool(n_rows, n_files, workers):
     rows = []
     with tempfile.TemporaryDirectory() as directory:
         table = write_long_table(directory, n_rows, n_files)
-        seconds, expected = time_call(lambda: pool_frames(table, POOL_STATISTICS))
-        rows.append(("pool", "pandas in memory", seconds))
+        wall, cpu_max, cpu_sum, expected = time_call(
+            lambda: pool_frames(table, POOL_STATISTICS)
+        )
+        rows.append(("pool", "pandas in memory", wall, cpu_max, cpu_sum))
         for n_workers in workers:
             cluster, client = start_cluster(n_workers)
             try:
-                seconds, result = time_call(
-                    lambda: pool_frames(dd.read_parquet(directory), POOL_STATISTICS)
+                wall, cpu_max, cpu_sum, result = time_call(
+                    lambda: pool_frames(dd.read_parquet(directory), POOL_STATISTICS),
+                    client,
                 )
             finally:
                 client.close()
                 cluster.close()
             largest = float(np.max(np.abs(result.to_numpy() - expected.to_numpy())))
             label = f"dask, {n_workers} worker{'s' * (n_workers > 1)}"
-            rows.append(("pool", f"{label} (max difference {largest:.1e})", seconds))
+            label += f" (max difference {largest:.1e})"
+            rows.append(("pool", label, wall, cpu_max, cpu_sum))
     return rows
 
 
@@ -186,10 +246,10 @@ def main():
         f"{args.files} Parquet files"
     )
     print()
-    print("| workload | run | seconds |")
-    print("| --- | --- | ---: |")
-    for workload, label, seconds in rows:
-        print(f"| {workload} | {label} | {seconds:.2f} |")
+    print("| workload | run | wall s | max worker CPU s | total worker CPU s |")
+    print("| --- | --- | ---: | ---: | ---: |")
+    for workload, label, wall, cpu_max, cpu_sum in rows:
+        print(f"| {workload} | {label} | {wall:.2f} | {cpu_max:.2f} | {cpu_sum:.2f} |")
 
 
 if __name__ == "__main__":

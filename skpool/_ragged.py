@@ -356,6 +356,7 @@ class RaggedFrames:
             arrays = [root._values, root._offsets, root._ids]
             if root._sorted is not None:
                 arrays += [root._sorted.values, root._sorted.offsets]
+            arrays += list(root._pooled.values())
             return object.__sizeof__(self) + sum(
                 array.nbytes for array in arrays if array is not None
             )
@@ -414,6 +415,8 @@ class RaggedFrames:
         root = self._root()
         if root._values.ndim == 1:
             root._sorted_frames()
+        # Pooled values are one float per video and statistic, small next to
+        # the frames, and they spare the receiving process the pooling.
         if self._base is None:
             return {
                 "values": self._values,
@@ -421,6 +424,7 @@ class RaggedFrames:
                 "ids": self._ids,
                 "sorted": self._sorted,
                 "range": self._range,
+                "pooled": list(self._pooled.items()),
             }
         sorted_frames = root._sorted_frames().take(self._index) if root._values.ndim == 1 else None
         self._materialize()
@@ -430,6 +434,7 @@ class RaggedFrames:
             "ids": self.ids,
             "sorted": sorted_frames,
             "range": root._range,
+            "pooled": [(key, pooled[self._index]) for key, pooled in root._pooled.items()],
         }
 
     def __setstate__(self, state):
@@ -438,6 +443,9 @@ class RaggedFrames:
         )
         self._sorted = state["sorted"]
         self._range = state["range"]
+        for key, pooled in state.get("pooled", ()):
+            pooled.flags.writeable = False
+            self._pooled[key] = pooled
         self._base = None
         self._index = None
 

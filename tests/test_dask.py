@@ -14,7 +14,7 @@ dd = pytest.importorskip(
     "dask.dataframe",
     reason="dask[dataframe] is not installed; install it with pip install skpool[dask]",
 )
-from skpool.dask import pool_frames  # noqa: E402
+from skpool.dask import pool_frames, precompute_statistics  # noqa: E402
 
 N_VIDEOS = 200
 N_FILES = 4
@@ -96,7 +96,7 @@ def test_grid_search_on_cluster_matches_local(client):
         return GridSearchCV(VideoAggregator(), grid, scoring="neg_log_loss", cv=cv)
 
     local = search().fit(X, y)
-    with joblib.parallel_backend("dask"):
+    with joblib.parallel_backend("dask", scatter=[X, y]):
         distributed = search().fit(X, y)
 
     expected = local.cv_results_["mean_test_score"]
@@ -143,6 +143,66 @@ def test_pickle_leaves_out_video_index():
     restored = pickle.loads(pickle.dumps(X))
     after = VideoAggregator(method="power_mean").fit(restored, np.arange(300) % 2)
     np.testing.assert_array_equal(after.transform(restored), before)
+
+
+def test_pickle_keeps_pooled_values():
+    """Pooled values travel with a pickled container and its views."""
+    X, y = _search_data(300, seed=4)
+    model = VideoAggregator(method="trimmed_mean", trim=0.2).fit(X, y)
+    expected = model.transform(X)
+    restored = pickle.loads(pickle.dumps(X))
+    assert list(restored._pooled) == list(X._pooled)
+    np.testing.assert_array_equal(model.transform(restored), expected)
+    view = X[np.arange(0, 300, 4)]
+    restored_view = pickle.loads(pickle.dumps(view))
+    assert len(restored_view._pooled) == 1
+    np.testing.assert_array_equal(model.transform(restored_view), expected[::4])
+
+
+def test_precompute_on_cluster_matches_local(client):
+    """A search after precompute_statistics scores exactly as a local one."""
+    X, y = _search_data(600, seed=5)
+    cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
+    grid = default_grid(clips=(0.02,))
+    local = GridSearchCV(VideoAggregator(), grid, scoring="neg_log_loss", cv=cv)
+    local.fit(X, y)
+
+    fresh, _ = _search_data(600, seed=5)
+    assert precompute_statistics(fresh, grid, client=client) is fresh
+    assert list(fresh._pooled) == list(X._pooled)
+    for key, pooled in X._pooled.items():
+        np.testing.assert_allclose(fresh._pooled[key], pooled, rtol=0, atol=1e-15)
+    remote = GridSearchCV(VideoAggregator(), grid, scoring="neg_log_loss", cv=cv)
+    with joblib.parallel_backend("dask"):
+        remote.fit(fresh, y)
+    np.testing.assert_array_equal(
+        remote.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"]
+    )
+
+
+def test_precompute_in_process():
+    """Without a client every distinct statistic is pooled here, logits skipped."""
+    X, _ = _search_data(100, seed=6)
+    grid = [
+        {"method": ["mean", "max"], "clip": [None, 0.01]},
+        {"method": ["quantile"], "q": [0.5, 0.9]},
+        {"method": ["median"], "logits": [True]},
+    ]
+    precompute_statistics(X, grid)
+    assert len(X._pooled) == 4
+
+
+def test_precompute_invalid():
+    X, _ = _search_data(50, seed=7)
+    with pytest.raises(TypeError, match="needs a RaggedFrames"):
+        precompute_statistics(X.to_list(), {"method": ["mean"]})
+    with pytest.raises(ValueError, match=r"sets \['model__method'\]"):
+        precompute_statistics(X, {"model__method": ["mean"]})
+    with pytest.raises(ValueError, match="statistic 'quantile'"):
+        precompute_statistics(X, {"method": ["quantile"], "q": [2.0]})
+    too_many = {"method": ["power_mean"], "power": list(np.linspace(0.5, 5, 70))}
+    with pytest.warns(UserWarning, match="70 distinct statistics"):
+        precompute_statistics(X, too_many)
 
 
 # Pooling a partitioned Parquet table ----------------------------------------
