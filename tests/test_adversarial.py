@@ -17,6 +17,7 @@ import pytest
 import scipy.sparse
 import scipy.stats
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss, make_scorer
 from sklearn.model_selection import (
     GridSearchCV,
@@ -201,6 +202,68 @@ def test_pooler_transform(X, expected):
         return features[:, 0]
 
     _check(pooled_mean, expected)
+
+
+# Frame features given to FrameScorer ----------------------------------------
+
+FEATURES = [np.random.default_rng(3).normal(size=(3, 2)) for _ in range(6)]
+FEATURE_LABELS = [0, 1] * 3
+
+SCORER_CASES = {
+    "1d-scores": (
+        [[0.1, 0.2]] * 6,
+        FEATURE_LABELS,
+        (ValueError, r"needs frame features .* one score per frame"),
+    ),
+    "padded-2d-array": (
+        np.ones((6, 3)),
+        FEATURE_LABELS,
+        (ValueError, r"needs frame features"),
+    ),
+    "y-too-short": (
+        FEATURES,
+        FEATURE_LABELS[:-1],
+        (ValueError, r"6 videos but y has 5"),
+    ),
+    "one-class": (FEATURES, [1] * 6, (ValueError, r"exactly 2 classes in y; got 1")),
+    "dict": ({"a": FEATURES[0]}, [0], (TypeError, r"Got a dict")),
+    "dataframe": (pd.DataFrame({"a": [1.0]}), [0], (TypeError, r"Got a DataFrame")),
+    "strings": (
+        [np.array([["a", "b"]])] * 6,
+        FEATURE_LABELS,
+        (ValueError, r"dtype <U1"),
+    ),
+    "class-only-in-empty-videos": (
+        [np.empty((0, 2))] * 3 + FEATURES[:3],
+        [0, 0, 0, 1, 1, 1],
+        (ValueError, r"training fold 0 contain 1 class"),
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "expected"), SCORER_CASES.values(), ids=SCORER_CASES.keys()
+)
+def test_frame_scorer_invalid(X, y, expected):
+    """FrameScorer rejects inputs it cannot score, naming the problem."""
+
+    error_type, pattern = expected
+    with pytest.raises(error_type, match=pattern):
+        skpool.FrameScorer(LogisticRegression(), cv=2).fit_transform(X, y)
+
+
+def test_frame_scorer_keeps_empty_video():
+    """A video without frames comes out of FrameScorer as an empty video."""
+
+    videos = RaggedFrames.from_list(
+        [*FEATURES, np.empty((0, 2))], ids=[f"v{i}" for i in range(7)]
+    )
+    scores = skpool.FrameScorer(LogisticRegression(), cv=2).fit_transform(
+        videos, [*FEATURE_LABELS, 0]
+    )
+    assert scores.lengths.tolist() == [3] * 6 + [0]
+    assert scores.ids.tolist() == videos.ids.tolist()
+    assert np.all((scores.values >= 0) & (scores.values <= 1))
 
 
 # Labels given to fit ------------------------------------------------------

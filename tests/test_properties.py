@@ -562,3 +562,55 @@ def test_found_case(method, params, frames, expected):
     assert_allclose(result, [expected], rtol=1e-12, atol=0)
     if method in ("mean", "trimmed_mean", "topk_mean"):
         assert result[0] == expected
+
+
+# Learned parameters -------------------------------------------------------------
+
+LEARNABLE_NAMES = {"autopool": "alpha", "power_mean": "power", "lse": "sharpness"}
+NEUTRAL_VALUES = {"autopool": 0.0, "power_mean": 1.0, "lse": 0.0}
+
+
+def _training_log_loss(proba_positive, y_positive):
+    """Return the binary log loss with probabilities clipped to [1e-15, 1 - 1e-15]."""
+    p = np.clip(proba_positive, 1e-15, 1 - 1e-15)
+    return float(-np.mean(np.where(y_positive, np.log(p), np.log1p(-p))))
+
+
+@PROPERTY_SETTINGS
+@given(
+    videos=ragged_videos(min_videos=2, max_videos=8, max_frames=80),
+    method=st.sampled_from(sorted(LEARNABLE_NAMES)),
+    calibration=st.sampled_from([None, "sigmoid"]),
+    clip=clip_bounds(),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_learned_parameter_valid(videos, method, calibration, clip, seed):
+    """A learned parameter is finite, frame order does not change it, outputs are valid.
+
+    Without calibration, the learned value's training loss is at most the
+    loss of the neutral value (the plain mean), which the search also tries.
+    """
+    assume(not isinstance(clip, tuple) or clip[0] < clip[1])
+    rng = np.random.default_rng(seed)
+    y = np.arange(len(videos)) % 2
+    name = LEARNABLE_NAMES[method]
+    params = {name: None, "calibration": calibration, "clip": clip}
+    model = VideoAggregator(method=method, **params).fit(videos, y)
+    learned = getattr(model, f"{name}_")
+    assert np.isfinite(learned)
+    proba = model.predict_proba(videos)
+    assert np.all(np.isfinite(proba))
+    assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-15)
+
+    shuffled = [rng.permutation(video) for video in videos]
+    reordered = VideoAggregator(method=method, **params).fit(shuffled, y)
+    assert getattr(reordered, f"{name}_") == learned
+    assert_array_equal(reordered.predict_proba(shuffled), proba)
+
+    if calibration is None:
+        neutral = VideoAggregator(
+            method=method, clip=clip, **{name: NEUTRAL_VALUES[method]}
+        )
+        neutral_proba = neutral.fit(videos, y).predict_proba(videos)[:, 1]
+        learned_loss = _training_log_loss(proba[:, 1], y == 1)
+        assert learned_loss <= _training_log_loss(neutral_proba, y == 1) + 1e-12

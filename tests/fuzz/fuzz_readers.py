@@ -16,7 +16,8 @@ reproducible round of this in the default test run. The long run is::
 
 which draws fresh examples on every run and stops at the first failure,
 printing the seed file, the damaged bytes and the traceback. Pass
-``--reader NAME`` (repeatable) to fuzz some readers only.
+``--reader NAME`` (repeatable) to fuzz some readers only, and
+``--write-corpus`` to write the seed files again.
 """
 
 import argparse
@@ -142,6 +143,60 @@ def fuzz(examples, names, derandomize=False):
     run()
 
 
+def write_corpus(directory=CORPUS):
+    """Write the seed files: three videos with NaN, 0, 1, a space and an accent."""
+    import gzip
+    import json
+
+    import pandas as pd
+
+    directory = Path(directory)
+    videos = {
+        "a.mp4": [0.1, 0.9, np.nan],
+        "b c.mp4": [0.5],
+        "vidéo.mp4": [0.0, 1.0, 0.25, 0.75],
+    }
+    arrays = {video_id: np.array(scores) for video_id, scores in videos.items()}
+    rows = [
+        (video_id, frame, score)
+        for video_id, scores in videos.items()
+        for frame, score in enumerate(scores)
+    ]
+    table = pd.DataFrame(rows, columns=["video", "frame", "score"])
+    table.to_csv(directory / "predictions.csv", index=False)
+    # mtime=0 keeps the gzip header, and so the file, the same on every run.
+    csv_bytes = (directory / "predictions.csv").read_bytes()
+    (directory / "predictions.csv.gz").write_bytes(gzip.compress(csv_bytes, mtime=0))
+    table.to_parquet(directory / "predictions.parquet", index=False)
+    faces = pd.DataFrame(
+        [
+            ("a.mp4", 0, 0, 0.2),
+            ("a.mp4", 0, 1, 0.8),
+            ("b.mp4", 0, 0, 0.4),
+            ("b.mp4", 1, 0, 0.6),
+        ],
+        columns=["video", "frame", "face", "score"],
+    )
+    faces.to_csv(directory / "faces.csv", index=False)
+    np.savez(directory / "stored.npz", **arrays)
+    skpool.save_predictions(directory / "deflated.npz", arrays)
+    np.save(
+        directory / "padded.npy",
+        skpool.RaggedFrames.from_list(list(arrays.values())).to_padded(),
+    )
+    np.save(directory / "pickled_dict.npy", arrays, allow_pickle=True)
+    metadata = {
+        "a.mp4": {"label": "FAKE", "split": "train", "original": "b c.mp4"},
+        "b c.mp4": {"label": "REAL", "split": "train"},
+        "vidéo.mp4": {"label": "FAKE", "split": "train", "original": "b c.mp4"},
+    }
+    (directory / "metadata.json").write_text(
+        json.dumps(metadata, ensure_ascii=False), encoding="utf-8"
+    )
+    labels = pd.DataFrame({"video": list(videos), "label": [1, 0, 1]})
+    labels.to_csv(directory / "labels.csv", index=False)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -153,7 +208,15 @@ def main(argv=None):
         choices=sorted(READERS),
         help="seed file whose reader to fuzz (default: all); repeatable",
     )
+    parser.add_argument(
+        "--write-corpus",
+        action="store_true",
+        help=f"write the seed files to {CORPUS} and exit",
+    )
     args = parser.parse_args(argv)
+    if args.write_corpus:
+        write_corpus()
+        return 0
     names = args.reader or sorted(READERS)
     fuzz(args.examples, names)
     print(f"{args.examples} damaged files, readers of {', '.join(names)}: no failure")
