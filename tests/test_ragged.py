@@ -281,6 +281,13 @@ def test_pickle_view_is_standalone(videos, key):
     np.testing.assert_array_equal(
         pool_frames(loaded, "median"), pool_frames(view, "median")
     )
+    # "mean" was cached on the full container before pickling, so this
+    # reads the pooled values carried by the pickle.
+    expected_mean = []
+    for frames in view.to_list():
+        valid = frames[~np.isnan(frames)]
+        expected_mean.append(np.mean(valid) if valid.size else np.nan)
+    np.testing.assert_array_equal(pool_frames(loaded, "mean"), expected_mean)
 
 
 def test_pickle_full_container(videos):
