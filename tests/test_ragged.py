@@ -287,7 +287,9 @@ def test_pickle_view_is_standalone(videos, key):
     for frames in view.to_list():
         valid = frames[~np.isnan(frames)]
         expected_mean.append(np.mean(valid) if valid.size else np.nan)
-    np.testing.assert_array_equal(pool_frames(loaded, "mean"), expected_mean)
+    np.testing.assert_allclose(
+        pool_frames(loaded, "mean"), expected_mean, rtol=0, atol=1e-12
+    )
 
 
 def test_pickle_full_container(videos):
