@@ -80,7 +80,8 @@ def _blockwise_sums(frames, terms):
     """
     counts = frames.counts
     offsets = frames.offsets
-    cuts = np.searchsorted(offsets, np.arange(_BLOCK_FRAMES, offsets[-1], _BLOCK_FRAMES))
+    block_starts = np.arange(_BLOCK_FRAMES, offsets[-1], _BLOCK_FRAMES)
+    cuts = np.searchsorted(offsets, block_starts)
     bounds = np.unique(np.concatenate(([0], cuts, [len(counts)]))).tolist()
     if len(bounds) == 1:
         bounds.append(bounds[0])
@@ -417,7 +418,9 @@ def pool_lse(frames, sharpness=1.0):
 
 def pool_noisy_or(frames):
     with np.errstate(divide="ignore"):
-        (log_none,) = _blockwise_sums(frames, lambda videos, values: (np.log1p(-values),))
+        (log_none,) = _blockwise_sums(
+            frames, lambda videos, values: (np.log1p(-values),)
+        )
     return _empty_to_nan(-np.expm1(log_none), frames.counts)
 
 
@@ -430,7 +433,9 @@ def pool_vote(frames, threshold=0.5):
 
 def pool_linear_softmax(frames):
     counts = frames.counts
-    total, squares = _blockwise_sums(frames, lambda videos, values: (values, values * values))
+    total, squares = _blockwise_sums(
+        frames, lambda videos, values: (values, values * values)
+    )
     # A video whose scores are all 0 pools to 0, the limit of the formula.
     return _empty_to_nan(np.where(total > 0, _divide(squares, total), 0.0), counts)
 
