@@ -385,6 +385,11 @@ def _from_arrays(source, ids, name):
             f"{_start(name)} carries no video ids; pass ids=[...] with "
             "one id per row, or use a dict or a table that names the videos."
         )
+    if len(ids) != len(source):
+        raise ValueError(
+            f"{_start(name)} has {len(source)} videos but {len(ids)} ids were "
+            "given; pass one id per video."
+        )
     if isinstance(source, np.ndarray) and source.dtype != object:
         videos = RaggedFrames.from_padded(source, ids=ids)
     else:

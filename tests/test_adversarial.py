@@ -551,7 +551,7 @@ def test_npy_padded_wrong_ids_raises(tmp_path):
     """A padded .npy with the wrong number of ids raises with both counts."""
     path = tmp_path / "p.npy"
     np.save(path, np.array([[0.1, np.nan], [0.5, 0.6]]))
-    with pytest.raises(ValueError, match=r"3 ids for 2 videos"):
+    with pytest.raises(ValueError, match=r"'.*p.npy' has 2 videos but 3 ids"):
         skpool.load_predictions(path, ids=["a", "b", "c"])
     videos = skpool.load_predictions(path, ids=["a", "b"])
     assert_array_equal(videos[0], [0.1])
@@ -734,6 +734,50 @@ def test_save_predictions_colliding_ids(tmp_path):
     videos = RaggedFrames.from_list([[0.1], [0.2]], ids=[1, "1"])
     with pytest.raises(ValueError, match=r"more than once: '1'"):
         skpool.save_predictions(tmp_path / "p.npz", videos)
+
+
+# Long tables pooled by skpool.dask ---------------------------------------------
+
+DASK_TABLE_CASES = {
+    "inf": (
+        [("a", 0, 0.1), ("b", 0, np.inf)],
+        (ValueError, r"video 'b' .*has inf"),
+    ),
+    "string-score": (
+        [("a", 0, "0.1"), ("b", 0, "abc")],
+        (ValueError, r"not numbers: 'abc' for video 'b'"),
+    ),
+    "repeated-frame": (
+        [("a", 0, 0.1), ("a", 0, 0.2)],
+        (ValueError, r"more than one row: \('a', 0\)"),
+    ),
+    "nan-only-video": ([("a", 0, np.nan), ("b", 0, 0.4)], {"a": 0.5, "b": 0.4}),
+    "unicode-space-ids": (
+        [("vidéo 1", 0, 0.1), ("vidéo 1", 1, 0.3), (" b ", 0, 0.2)],
+        {" b ": 0.2, "vidéo 1": 0.2},
+    ),
+}
+
+
+@pytest.mark.parametrize("engine", ["pandas", "dask"])
+@pytest.mark.parametrize(
+    ("rows", "expected"), DASK_TABLE_CASES.values(), ids=DASK_TABLE_CASES.keys()
+)
+def test_dask_pool_frames_table(rows, expected, engine):
+    """skpool.dask.pool_frames: the right mean per video or a clear error."""
+    from skpool.dask import pool_frames
+
+    table = pd.DataFrame(rows, columns=["video", "frame", "score"])
+    if engine == "dask":
+        dataframe = pytest.importorskip("dask.dataframe")
+        table = dataframe.from_pandas(table, npartitions=2)
+    if isinstance(expected, tuple):
+        error_type, pattern = expected
+        with pytest.raises(error_type, match=pattern):
+            pool_frames(table, ["mean"])
+        return
+    pooled = pool_frames(table, ["mean"])
+    assert pooled["mean"].to_dict() == pytest.approx(expected)
 
 
 # The command line ------------------------------------------------------------
