@@ -416,7 +416,9 @@ class RaggedFrames:
         if root._values.ndim == 1:
             root._sorted_frames()
         # Pooled values are one float per video and statistic, small next to
-        # the frames, and they spare the receiving process the pooling.
+        # the frames, and they spare the receiving process the pooling. The
+        # items are copied to a list first because a Dask worker may pickle
+        # the container while another thread adds to the cache.
         if self._base is None:
             return {
                 "values": self._values,
@@ -434,7 +436,9 @@ class RaggedFrames:
             "ids": self.ids,
             "sorted": sorted_frames,
             "range": root._range,
-            "pooled": [(key, pooled[self._index]) for key, pooled in root._pooled.items()],
+            "pooled": [
+                (key, pooled[self._index]) for key, pooled in list(root._pooled.items())
+            ],
         }
 
     def __setstate__(self, state):
