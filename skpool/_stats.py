@@ -133,6 +133,16 @@ def pool_mean(frames):
     return _window_mean(frames, 0, frames.counts)
 
 
+def _within_range(result, frames):
+    """Clip each video's weighted mean to the video's [min, max].
+
+    Every weighted mean lies in that range, but its float sums can round
+    past it, so that a video whose frames are all 0.1 would pool to
+    0.10000000000000002. Empty videos stay NaN.
+    """
+    return np.clip(result, pool_min(frames), pool_max(frames))
+
+
 def pool_max(frames):
     counts = frames.counts
     last = np.maximum(frames.offsets[1:] - 1, 0)
@@ -332,7 +342,7 @@ def pool_confident(
     )
     use_low = ~use_high & (n_low > confident_low_share * counts)
     result = np.where(use_high, mean_high, np.where(use_low, mean_low, mean_all))
-    return _empty_to_nan(result, counts)
+    return _within_range(_empty_to_nan(result, counts), frames)
 
 
 def _shift(frames, positive):
@@ -378,7 +388,8 @@ def pool_power_mean(frames, power=1.0):
             (sum_log,) = _blockwise_sums(
                 frames, lambda videos, values: (np.log(values),)
             )
-            return _empty_to_nan(np.exp(_divide(sum_log, counts)), counts)
+            geometric = _empty_to_nan(np.exp(_divide(sum_log, counts)), counts)
+            return _within_range(geometric, frames)
         # Scaling by the max (power > 0) or the min (power < 0) keeps
         # values**power within [0, 1] and so free of overflow. The ratio is
         # taken in logs because values / scale overflows for a subnormal scale.
@@ -399,7 +410,7 @@ def pool_power_mean(frames, power=1.0):
     if power < 0:
         # A zero score makes the power mean 0, its limit as values reach 0.
         result = np.where(pool_min(frames) == 0, 0.0, result)
-    return _empty_to_nan(result, counts)
+    return _within_range(_empty_to_nan(result, counts), frames)
 
 
 def pool_lse(frames, sharpness=1.0):
@@ -413,7 +424,8 @@ def pool_lse(frames, sharpness=1.0):
         return sharpness * (values - _per_frame(per_video_shift, counts, videos))
 
     log_mean_exp = _log_mean_exp(frames, exponents)
-    return _empty_to_nan(per_video_shift + log_mean_exp / sharpness, counts)
+    result = _empty_to_nan(per_video_shift + log_mean_exp / sharpness, counts)
+    return _within_range(result, frames)
 
 
 def pool_noisy_or(frames):
@@ -437,7 +449,8 @@ def pool_linear_softmax(frames):
         frames, lambda videos, values: (values, values * values)
     )
     # A video whose scores are all 0 pools to 0, the limit of the formula.
-    return _empty_to_nan(np.where(total > 0, _divide(squares, total), 0.0), counts)
+    result = _empty_to_nan(np.where(total > 0, _divide(squares, total), 0.0), counts)
+    return _within_range(result, frames)
 
 
 def pool_autopool(frames, alpha=0.0):
@@ -450,7 +463,7 @@ def pool_autopool(frames, alpha=0.0):
         return weights * values, weights
 
     weighted_sum, weight_sum = _blockwise_sums(frames, terms)
-    return _divide(weighted_sum, weight_sum)
+    return _within_range(_divide(weighted_sum, weight_sum), frames)
 
 
 def pool_sharpened_mean(frames, gamma=0.5):

@@ -411,21 +411,36 @@ def _valid(video):
     return scores[~np.isnan(scores)]
 
 
+# Statistics that average the frames, so that each video's value lies
+# between its min and max; the others sharpen, count or combine scores.
+AVERAGING_METHODS = tuple(
+    sorted(set(METHOD_PARAMS) - {"logit_mean", "noisy_or", "vote", "sharpened_mean"})
+)
+
+
 @PROPERTY_SETTINGS
-@given(videos=ragged_videos(), trim=st.floats(0.0, 0.5, exclude_max=True))
-def test_means_between_min_and_max(videos, trim):
-    """mean, trimmed_mean and median lie between each video's min and max."""
+@given(videos=ragged_videos(), drawn=method_and_params(AVERAGING_METHODS))
+def test_averages_between_min_and_max(videos, drawn):
+    """Every averaging statistic lies between each video's min and max."""
+    method, params = drawn
     low = pooled(videos, "min", {})
     high = pooled(videos, "max", {})
-    for method, params in [
-        ("mean", {}),
-        ("median", {}),
-        ("trimmed_mean", {"trim": trim}),
-        ("topk_mean", {"k": 3}),
-    ]:
-        result = pooled(videos, method, params)
-        assert np.all(low <= result), method
-        assert np.all(result <= high), method
+    result = pooled(videos, method, params)
+    assert np.all(low <= result)
+    assert np.all(result <= high)
+
+
+@PROPERTY_SETTINGS
+@given(
+    value=st.one_of(st.sampled_from(SPECIAL_SCORES[:3]), st.floats(0.0, 1.0)),
+    lengths=st.lists(st.integers(1, 60), min_size=1, max_size=5),
+    drawn=method_and_params(AVERAGING_METHODS),
+)
+def test_constant_video_pools_to_its_value(value, lengths, drawn):
+    """A video whose frames all have one value pools exactly to that value."""
+    method, params = drawn
+    videos = [np.full(length, value) for length in lengths]
+    assert_array_equal(pooled(videos, method, params), value)
 
 
 @PROPERTY_SETTINGS
@@ -552,6 +567,9 @@ FOUND_CASES = [
         "trimmed_mean", {"trim": 0.2}, [0.0, 0.1, 0.1, 0.1, 1.0], 0.1, id="trim"
     ),
     pytest.param("topk_mean", {"k": 3}, [0.0, 0.7, 0.7, 0.7], 0.7, id="topk"),
+    pytest.param("autopool", {"alpha": 5.0}, [0.1, 0.1, 0.1], 0.1, id="autopool"),
+    pytest.param("linear_softmax", {}, [0.1] * 7, 0.1, id="linear-softmax"),
+    pytest.param("power_mean", {"power": 0.0}, [0.2] * 7, 0.2, id="geometric"),
 ]
 
 
@@ -560,7 +578,7 @@ def test_found_case(method, params, frames, expected):
     """Regressions found by the generated tests keep their exact values."""
     result = pooled([np.array(frames)], method, params)
     assert_allclose(result, [expected], rtol=1e-12, atol=0)
-    if method in ("mean", "trimmed_mean", "topk_mean"):
+    if len(set(frames)) == 1 or method in ("trimmed_mean", "topk_mean"):
         assert result[0] == expected
 
 
