@@ -12,7 +12,9 @@ The examples are derandomized so that the default test run is reproducible.
 
 import math
 import os
+import tempfile
 from decimal import Decimal, localcontext
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,6 +25,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import expit, logit, softmax
 
+import skpool
 from skpool import RaggedFrames, VideoAggregator
 from skpool._stats import QUANTILE_METHODS
 
@@ -632,3 +635,42 @@ def test_learned_parameter_valid(videos, method, calibration, clip, seed):
         neutral_proba = neutral.fit(videos, y).predict_proba(videos)[:, 1]
         learned_loss = _training_log_loss(proba[:, 1], y == 1)
         assert learned_loss <= _training_log_loss(neutral_proba, y == 1) + 1e-12
+
+
+# Saving and loading ---------------------------------------------------------------
+
+# Video ids with accents, spaces, commas, quotes and digits, but none that
+# pandas reads as a missing value ("", "NA", "nan", "null", ...).
+VIDEO_ID = st.text(
+    alphabet=st.sampled_from(list("aé 0,7\"'.-_ü/")), min_size=1, max_size=12
+).filter(lambda text: text.strip() not in {"", "NA", "N/A", "nan", "NaN", "null"})
+
+
+@PROPERTY_SETTINGS
+@given(
+    videos=ragged_videos(max_videos=5, max_frames=40),
+    data=st.data(),
+    suffix=st.sampled_from([".npz", ".csv", ".csv.gz", ".parquet"]),
+)
+def test_save_load_round_trip(videos, data, suffix):
+    """save_predictions then load_predictions keeps every video, id and frame.
+
+    A video without frames is written as one NaN frame, which pools the same.
+    """
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow")
+    ids = data.draw(
+        st.lists(VIDEO_ID, min_size=len(videos), max_size=len(videos), unique=True)
+    )
+    original = RaggedFrames.from_list(videos, ids=ids)
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / f"predictions{suffix}"
+        skpool.save_predictions(path, original)
+        loaded = skpool.load_predictions(path)
+    assert loaded.ids.tolist() == ids
+    for video, frames in zip(loaded, videos, strict=True):
+        expected = np.asarray(frames, dtype=np.float64)
+        if expected.size == 0 and suffix != ".npz":
+            expected = np.array([np.nan])
+        assert_array_equal(video, expected)
+    assert_array_equal(pooled(loaded, "mean", {}), pooled(original, "mean", {}))
