@@ -11,9 +11,9 @@ Searches need nothing from this module. ``GridSearchCV`` and
 ``joblib.parallel_backend("dask")``. joblib then sends a `RaggedFrames`
 to one worker once and not with every task, because the container
 reports its size in bytes to ``dask.sizeof``. The scheduler may then run
-most fits on that worker rather than copy the frames, so pass
-``scatter=[videos, y]`` to ``parallel_backend`` to give every worker a
-copy before the search starts. The container's pickle carries the
+most fits on that worker rather than copy the frames. Passing
+``scatter=[videos, y]`` to ``parallel_backend`` gives every worker a copy
+before the search starts. The container's pickle carries the
 frames, their per-video sorted order and the pooled values computed so
 far, so no worker sorts the frames again. Each worker keeps its own cache
 of pooled values. Every worker that runs a candidate of a statistic
