@@ -12,6 +12,7 @@ The examples are derandomized so that the default test run is reproducible.
 
 import math
 import os
+import pickle
 import tempfile
 from decimal import Decimal, localcontext
 from pathlib import Path
@@ -674,3 +675,53 @@ def test_save_load_round_trip(videos, data, suffix):
             expected = np.array([np.nan])
         assert_array_equal(video, expected)
     assert_array_equal(pooled(loaded, "mean", {}), pooled(original, "mean", {}))
+
+
+# Views, caches and pickles ----------------------------------------------------------
+
+
+@st.composite
+def video_selections(draw, n_videos):
+    """Draw an index of a container: positions with repeats, negatives, or a mask."""
+    kind = draw(st.sampled_from(["positions", "mask", "slice"]))
+    if kind == "mask":
+        return np.array(
+            draw(st.lists(st.booleans(), min_size=n_videos, max_size=n_videos))
+        )
+    if kind == "slice":
+        start = draw(st.integers(-n_videos, n_videos))
+        step = draw(st.sampled_from([1, 2, -1]))
+        return slice(start, None, step)
+    positions = st.integers(-n_videos, n_videos - 1)
+    return np.array(draw(st.lists(positions, max_size=2 * n_videos)), dtype=np.int64)
+
+
+@PROPERTY_SETTINGS
+@given(
+    videos=ragged_videos(max_videos=6, max_frames=60),
+    drawn=method_and_params(),
+    data=st.data(),
+    warm_cache=st.booleans(),
+)
+def test_views_pool_like_their_videos(videos, drawn, data, warm_cache):
+    """A view, and its pickle, pool like a container built from its videos.
+
+    With ``warm_cache`` the full container is pooled first, so the view
+    reads the cached values of the full container.
+    """
+    method, params = drawn
+    container = RaggedFrames.from_list(
+        videos, ids=[f"v{i}" for i in range(len(videos))]
+    )
+    selection = data.draw(video_selections(len(videos)))
+    selected = np.arange(len(videos))[selection]
+    if warm_cache:
+        pooled(container, method, params)
+    view = container[selection]
+    expected = pooled([videos[position] for position in selected], method, params)
+    assert view.ids.tolist() == [f"v{position}" for position in selected]
+    assert_array_equal(pooled(view, method, params), expected)
+    restored = pickle.loads(pickle.dumps(view))
+    assert restored.ids.tolist() == view.ids.tolist()
+    assert_array_equal(pooled(restored, method, params), expected)
+    assert_array_equal(pooled(view[::-1], method, params), expected[::-1])
