@@ -1028,6 +1028,16 @@ def load_dfdc_labels(metadata, video_ids=None, *, missing="error"):
         Without: a Series of those labels indexed by file name, in file
         order.
 
+    Raises
+    ------
+    FileNotFoundError
+        If a file does not exist.
+    ValueError
+        For a file that is not UTF-8 JSON (empty, truncated or damaged),
+        content that is not an object of videos, an entry without a label
+        of "FAKE" or "REAL", a video labelled differently in two files,
+        and, with ``missing="error"``, a requested video without a label.
+
     Examples
     --------
     >>> import skpool
@@ -1148,6 +1158,17 @@ def load_labels(source, video_ids=None, *, video="video", label="label"):
     ndarray of shape (n_videos,) or pandas Series
         With ``video_ids``: their labels. Without: a Series of labels
         indexed by video id, in table order.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        For an unknown extension, an unreadable or truncated file, a
+        missing column or value, a video labelled differently twice, and a
+        requested video without a label.
+    ImportError
+        For a Parquet file without pyarrow installed.
     """
     if _is_path(source):
         if _suffix(source) == ".json":
