@@ -18,6 +18,7 @@ import pytest
 from numpy.testing import assert_array_equal
 
 import skpool
+from skpool._cli import main
 
 _HARNESS_PATH = Path(__file__).parent / "fuzz" / "fuzz_readers.py"
 _spec = importlib.util.spec_from_file_location("skpool_fuzz_readers", _HARNESS_PATH)
@@ -317,3 +318,27 @@ def test_parquet_invalid_utf8_raises(tmp_path):
 def test_fuzz_readers_short():
     """A short reproducible round of damaged files meets the reader contract."""
     harness.fuzz(examples=300, names=sorted(harness.READERS), derandomize=True)
+
+
+PREDICTION_SEEDS = [
+    "predictions.csv",
+    "predictions.csv.gz",
+    "predictions.parquet",
+    "stored.npz",
+    "deflated.npz",
+]
+
+
+@pytest.mark.parametrize("name", PREDICTION_SEEDS)
+def test_cli_damaged_file_one_line_error(tmp_path, capsys, name):
+    """skpool predict on a damaged file exits 1 with one error line, no traceback."""
+    data = harness.seed_bytes(name)
+    path = _write(tmp_path, name, data[: len(data) // 2])
+    out = tmp_path / "submission.csv"
+    status = main(["predict", str(path), "--out", str(out)])
+    captured = capsys.readouterr()
+    assert status == 1
+    assert captured.err.startswith("skpool: error: ")
+    assert len(captured.err.strip().splitlines()) == 1
+    assert name in captured.err
+    assert not out.exists()
