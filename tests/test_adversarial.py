@@ -906,28 +906,30 @@ def test_ten_million_frame_video():
 
 
 def test_long_and_short_videos_not_padded():
-    """Many short videos beside one long one stay within a few times the frames' memory.
+    """No statistic pads many short videos to the length of one long video.
 
     Padding to n_videos x max_frames would take 2,001 x 200,000 floats,
-    about 3.2 GB, against 1.6 MB of frames.
+    about 3.2 GB, against 1.6 MB of frames. Each statistic, sort included,
+    peaks near 5 times the frames' memory; the bound leaves room for more.
     """
     rng = np.random.default_rng(2)
     lengths = np.r_[np.ones(2_000, dtype=np.int64), 200_000]
     frames = rng.random(int(lengths.sum()))
-    videos = RaggedFrames.from_lengths(frames, lengths)
-    tracemalloc.start()
-    try:
-        pooled = {
-            method: _pool(videos, method, **params)
-            for method, params in [*LARGE_CHECKS, ("topk_mean", {"k": 0.1})]
-        }
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert peak < 100 * frames.nbytes
+    pooled = {}
+    for method in skpool.STATISTICS:
+        videos = RaggedFrames.from_lengths(frames, lengths)
+        params = {"k": 0.1} if method == "topk_mean" else {}
+        tracemalloc.start()
+        try:
+            pooled[method] = _pool(videos, method, **params)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert peak < 50 * frames.nbytes, method
     long_video = frames[2_000:]
     assert_array_equal(pooled["max"][:2_000], frames[:2_000])
+    assert_array_equal(pooled["mean"][:2_000], frames[:2_000])
     assert_allclose(pooled["mean"][-1], long_video.mean(), rtol=1e-12)
-    assert_allclose(pooled["quantile"][-1], np.quantile(long_video, 0.7), rtol=1e-12)
+    assert_allclose(pooled["quantile"][-1], np.quantile(long_video, 0.5), rtol=1e-12)
     top = np.sort(long_video)[-20_000:]
     assert_allclose(pooled["topk_mean"][-1], top.mean(), rtol=1e-12)
