@@ -933,3 +933,21 @@ def test_long_and_short_videos_not_padded():
     assert_allclose(pooled["quantile"][-1], np.quantile(long_video, 0.5), rtol=1e-12)
     top = np.sort(long_video)[-20_000:]
     assert_allclose(pooled["topk_mean"][-1], top.mean(), rtol=1e-12)
+
+
+def test_many_videos_near_tied_frames():
+    """500,000 two-frame videos with frames 1e-16 apart sort exactly within each video.
+
+    The vectorized sort orders all frames by video number plus scaled score,
+    which cannot separate such close scores once video numbers are large.
+    """
+    rng = np.random.default_rng(5)
+    n_videos = 500_000
+    first = rng.random(n_videos)
+    offsets = rng.choice([0.0, 1e-16, -1e-16, 1e-12, -1e-12, 0.3, -0.3], size=n_videos)
+    second = np.clip(first + offsets, 0, 1)
+    frames = np.column_stack([first, second]).ravel()
+    videos = RaggedFrames.from_lengths(frames, np.full(n_videos, 2))
+    assert_array_equal(_pool(videos, "max"), np.maximum(first, second))
+    assert_array_equal(_pool(videos, "min"), np.minimum(first, second))
+    assert_array_equal(_pool(videos, "quantile", q=0.0), np.minimum(first, second))
