@@ -273,8 +273,10 @@ def load_predictions(
     Notes
     -----
     Video ids of a CSV file are read as strings, so ``"007"`` stays
-    ``"007"``; the keys of a ``.npz`` archive are always strings. Scores
-    are stored as float64 whatever their dtype in the file.
+    ``"007"``; the keys of a ``.npz`` archive are always strings. Only an
+    empty field is a missing video id, so ids such as ``"NA"`` or
+    ``"None"`` are kept. Scores are stored as float64 whatever their
+    dtype in the file.
 
     Examples
     --------
@@ -602,7 +604,12 @@ def _read_table(path, suffix, name, options):
                 "may be empty or truncated."
             ) from None
     try:
-        table = pd.read_csv(path, dtype={options["video"]: str})
+        table = pd.read_csv(
+            path,
+            dtype={options["video"]: str},
+            keep_default_na=False,
+            na_values=_csv_missing_values(options),
+        )
     except pd.errors.EmptyDataError:
         raise ValueError(
             f"{name} is empty; expected a header line naming the columns, such "
@@ -613,6 +620,46 @@ def _read_table(path, suffix, name, options):
         raise ValueError(f"Could not parse {name} as CSV: {error}") from None
     _check_last_csv_line(path, suffix, name, table)
     return table
+
+
+# Strings that pandas.read_csv reads as missing by default, as its
+# documentation lists them.
+_CSV_MISSING = (
+    "",
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "-1.#IND",
+    "-1.#QNAN",
+    "-NaN",
+    "-nan",
+    "1.#IND",
+    "1.#QNAN",
+    "<NA>",
+    "N/A",
+    "NA",
+    "NULL",
+    "NaN",
+    "None",
+    "n/a",
+    "nan",
+    "null",
+)
+
+
+def _csv_missing_values(options):
+    """Return read_csv's na_values: the defaults, but only "" for the video id.
+
+    Read with the defaults, a video named "NA", "None" or "nan", which
+    save_predictions writes as is, would come back as a missing id.
+    """
+    missing = {
+        options[key]: list(_CSV_MISSING)
+        for key in ("frame", "face", "score")
+        if options[key] is not None
+    }
+    missing[options["video"]] = [""]
+    return missing
 
 
 def _check_last_csv_line(path, suffix, name, table):

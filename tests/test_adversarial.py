@@ -434,6 +434,12 @@ PREDICTION_FILE_CASES = {
         {},
         {"vidéo 1.mp4": [0.25, 0.75], "007": [0.5]},
     ),
+    "csv-na-like-ids": (
+        "p.csv",
+        CSV_HEADER + "NA,0,NaN\nNA,1,None\nnull,0,0.5\nnan,0,nan\n",
+        {},
+        {"NA": [np.nan, np.nan], "null": [0.5], "nan": [np.nan]},
+    ),
     "csv-nan-scores-kept": (
         "p.csv",
         CSV_HEADER + "a.mp4,0,\na.mp4,1,0.5\nb.mp4,0,\n",
