@@ -751,7 +751,9 @@ def _align_to_list(videos, path):
     from ._io import align_videos
 
     _check_exists(path, "--video-list")
-    table = pd.read_csv(path)
+    # File names are strings: read as numbers, "007" would become 7 and
+    # match no video. Only an empty field is a missing name.
+    table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     if table.shape[1] == 0 or len(table) == 0:
         raise CommandError(f"--video-list {path}: the CSV has no rows of video names.")
     with warnings.catch_warnings(record=True) as caught:

@@ -876,7 +876,11 @@ def _reduce_faces(rows, frame_key, scores, face_reduce):
 def _check_unique_ids(ids, name):
     if ids is None:
         return
-    codes, uniques = pd.factorize(pd.Series(ids, dtype=object), sort=False)
+    # Missing ids (None, NaN) get a code too, so that np.bincount below
+    # never sees the -1 that marks them by default.
+    codes, uniques = pd.factorize(
+        pd.Series(ids, dtype=object), sort=False, use_na_sentinel=False
+    )
     if len(uniques) != len(ids):
         counts = np.bincount(codes)
         repeated = [_python_value(uniques[i]) for i in np.flatnonzero(counts > 1)]
@@ -934,6 +938,12 @@ def _align(videos, video_ids, missing):
     if isinstance(video_ids, str):
         raise TypeError("video_ids must be a sequence of video ids, not one string.")
     requested = _object_array(list(video_ids))
+    no_id = np.flatnonzero(pd.isna(pd.Series(requested, dtype=object)).to_numpy())
+    if no_id.size:
+        raise ValueError(
+            f"video_ids has {no_id.size} missing ids (None or NaN), at positions "
+            f"{_few(no_id.tolist())}; every requested video needs an id."
+        )
 
     _check_unique_ids(videos.ids, "the predictions")
     _check_unique_ids(requested, "video_ids")

@@ -957,3 +957,35 @@ def test_many_videos_near_tied_frames():
     assert_array_equal(_pool(videos, "max"), np.maximum(first, second))
     assert_array_equal(_pool(videos, "min"), np.minimum(first, second))
     assert_array_equal(_pool(videos, "quantile", q=0.0), np.minimum(first, second))
+
+
+def test_cli_video_list_numeric_names(cli_files, capsys):
+    """File names such as 007 in --video-list stay strings and match their videos."""
+    predictions = cli_files / "numeric.csv"
+    predictions.write_text(CSV_HEADER + "007,0,0.9\n123,0,0.8\nNA,0,0.1\n")
+    video_list = cli_files / "numeric_list.csv"
+    video_list.write_text("filename,label\n007,0.5\n123,0.5\nNA,0.5\n")
+    out = cli_files / "o.csv"
+    argv = ["predict", str(predictions), "--out", str(out)]
+    assert skpool_main([*argv, "--video-list", str(video_list)]) == 0
+    assert capsys.readouterr().err == ""
+    table = pd.read_csv(out, dtype={"filename": str}, keep_default_na=False)
+    assert table["filename"].tolist() == ["007", "123", "NA"]
+    assert_allclose(table["label"], [0.9, 0.8, 0.1])
+
+
+@pytest.mark.parametrize("missing_id", [None, np.nan], ids=["none", "nan"])
+def test_align_videos_missing_requested_id(missing_id):
+    """A requested id that is None or NaN raises, naming its position."""
+    videos = RaggedFrames.from_list([[0.1], [0.2]], ids=["a", "b"])
+    with pytest.raises(
+        ValueError, match=r"1 missing ids \(None or NaN\), at positions 1"
+    ):
+        skpool.align_videos(videos, ["a", missing_id])
+
+
+def test_align_videos_predictions_with_missing_ids():
+    """Predictions whose ids repeat None are reported as repeated, not a crash."""
+    videos = RaggedFrames.from_list([[0.1], [0.2], [0.3]], ids=[None, "a", None])
+    with pytest.raises(ValueError, match=r"names 1 videos more than once: (None|nan)"):
+        skpool.align_videos(videos, ["a"])
