@@ -951,6 +951,7 @@ def _align(videos, video_ids, missing):
     absent = positions < 0
     if absent.any():
         names = requested[absent].tolist()
+        _check_id_types(names, videos.ids)
         if missing == "error":
             raise ValueError(
                 f"{len(names)} of {len(requested)} requested videos have no "
@@ -972,6 +973,26 @@ def _align(videos, video_ids, missing):
     starts[~absent] = videos.offsets[:-1][found]
     values = videos.values[gather_index(starts, lengths)]
     return RaggedFrames.from_lengths(values, lengths, ids=requested)
+
+
+def _check_id_types(names, available):
+    """Raise if requested ids match available ones only as text, as 7 and "7".
+
+    Ids from a CSV file are strings while a Parquet file or a dict may hold
+    integers; matched as they are, every such video would silently get no
+    frames.
+    """
+    by_text = {str(video_id): video_id for video_id in available.tolist()}
+    for name in names:
+        text = str(name)
+        if text in by_text:
+            other = by_text[text]
+            raise ValueError(
+                f"The requested video id {name!r} ({type(name).__name__}) matches "
+                f"the predictions' id {other!r} ({type(other).__name__}) only as "
+                "text. Convert the ids of both to one type, such as str, before "
+                "matching them."
+            )
 
 
 # Writing predictions ------------------------------------------------

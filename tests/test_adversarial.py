@@ -989,3 +989,34 @@ def test_align_videos_predictions_with_missing_ids():
     videos = RaggedFrames.from_list([[0.1], [0.2], [0.3]], ids=[None, "a", None])
     with pytest.raises(ValueError, match=r"names 1 videos more than once: (None|nan)"):
         skpool.align_videos(videos, ["a"])
+
+
+def test_load_dataset_integer_and_string_ids(tmp_path):
+    """Integer ids in Parquet and the same ids as text in a CSV raise, not fill."""
+    pytest.importorskip("pyarrow")
+    predictions = tmp_path / "predictions.parquet"
+    table = pd.DataFrame(
+        {"video": [7, 7, 8], "frame": [0, 1, 0], "score": [0.9, 0.8, 0.1]}
+    )
+    table.to_parquet(predictions)
+    labels = _write_text(tmp_path, "labels.csv", "video,label\n7,1\n8,0\n")
+    # load_dataset warns about the unmatched videos before it raises.
+    with (
+        pytest.warns(UserWarning) as caught,
+        pytest.raises(
+            ValueError, match=r"'7' \(str\) matches .* 7 \(int\) only as text"
+        ),
+    ):
+        skpool.load_dataset(predictions, labels)
+    messages = " ".join(str(warning.message) for warning in caught)
+    assert "left out: 7, 8" in messages
+    assert "no predictions: '7', '8'" in messages
+
+
+def test_align_videos_integer_request_for_string_ids():
+    """Requesting 7 from videos named "7" raises instead of returning no frames."""
+    videos = RaggedFrames.from_list([[0.1], [0.2]], ids=["7", "8"])
+    with pytest.raises(
+        ValueError, match=r"7 \(int\) matches .* '7' \(str\) only as text"
+    ):
+        skpool.align_videos(videos, [7, 8], missing="ignore")
