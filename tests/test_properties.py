@@ -726,3 +726,61 @@ def test_views_pool_like_their_videos(videos, drawn, data, warm_cache):
     assert restored.ids.tolist() == view.ids.tolist()
     assert_array_equal(pooled(restored, method, params), expected)
     assert_array_equal(pooled(view[::-1], method, params), expected[::-1])
+
+
+# Long tables --------------------------------------------------------------------------
+
+
+def reference_long_table(table, face_reduce):
+    """Return {video: frame scores} of a long table with a plain Python loop."""
+    reduce = {"max": np.nanmax, "min": np.nanmin, "mean": np.nanmean}[face_reduce]
+    videos = {}
+    for video_id in dict.fromkeys(table["video"].tolist()):
+        rows = table[table["video"] == video_id]
+        frames = []
+        for frame in sorted(set(rows["frame"].tolist())):
+            scores = rows.loc[rows["frame"] == frame, "score"].to_numpy(dtype=float)
+            if np.all(np.isnan(scores)):
+                frames.append(np.nan)
+            else:
+                frames.append(float(reduce(scores)))
+        videos[video_id] = np.array(frames)
+    return videos
+
+
+@st.composite
+def long_tables(draw):
+    """Draw a shuffled long table: videos, frames with gaps, faces, NaN scores."""
+    ids = draw(st.lists(VIDEO_ID, min_size=1, max_size=4, unique=True))
+    rows = []
+    for video_id in ids:
+        frames = draw(st.lists(st.integers(0, 30), min_size=1, max_size=8, unique=True))
+        for frame in frames:
+            n_faces = draw(st.integers(1, 3))
+            for face in range(n_faces):
+                rows.append((video_id, frame, face, draw(FRAME_SCORE)))
+    order = draw(st.permutations(range(len(rows))))
+    return pd.DataFrame(
+        [rows[position] for position in order],
+        columns=["video", "frame", "face", "score"],
+    )
+
+
+@PROPERTY_SETTINGS
+@given(
+    table=long_tables(),
+    face_reduce=st.sampled_from(["max", "min", "mean"]),
+    as_csv=st.booleans(),
+)
+def test_long_table_matches_reference(table, face_reduce, as_csv):
+    """A shuffled long table with faces reads as a per-frame loop over its rows does."""
+    expected = reference_long_table(table, face_reduce)
+    with tempfile.TemporaryDirectory() as directory:
+        source = table
+        if as_csv:
+            source = Path(directory) / "predictions.csv"
+            table.to_csv(source, index=False)
+        videos = skpool.load_predictions(source, face_reduce=face_reduce)
+    assert videos.ids.tolist() == list(expected)
+    for video, frames in zip(videos, expected.values(), strict=True):
+        assert_allclose(video, frames, rtol=1e-15, atol=0)
