@@ -546,18 +546,18 @@ def default_grid(clips=(None, 0.005, 0.02, 0.05)):
     >>> from sklearn.model_selection import ParameterGrid
     >>> from skpool import default_grid
     >>> len(ParameterGrid(default_grid()))
-    132
+    148
     """
     clips = list(clips)
     plain = ["mean", "median", "max", "min", "logit_mean", "noisy_or", "linear_softmax", "confident"]
     return [
         {"method": plain, "clip": clips},
         {"method": ["quantile"], "q": [0.6, 0.7, 0.8, 0.9, 0.95], "clip": clips},
-        {"method": ["trimmed_mean"], "trim": [0.05, 0.1, 0.2, 0.3], "clip": clips},
-        {"method": ["topk_mean"], "k": [0.1, 0.25, 0.5], "clip": clips},
-        {"method": ["power_mean"], "power": [0.5, 2.0, 4.0], "clip": clips},
+        {"method": ["trimmed_mean"], "trim": [0.05, 0.1, 0.2, 0.3, 0.4], "clip": clips},
+        {"method": ["topk_mean"], "k": [0.1, 0.25, 0.5, 0.75], "clip": clips},
+        {"method": ["power_mean"], "power": [0.0, 0.5, 2.0, 4.0], "clip": clips},
         {"method": ["lse"], "sharpness": [1.0, 5.0, 20.0], "clip": clips},
         {"method": ["autopool"], "alpha": [1.0, 5.0, 20.0], "clip": clips},
-        {"method": ["sharpened_mean"], "gamma": [0.5, 0.75], "clip": clips},
+        {"method": ["sharpened_mean"], "gamma": [0.25, 0.5, 0.75], "clip": clips},
         {"method": ["vote"], "threshold": [0.5, 0.8], "clip": clips},
     ]

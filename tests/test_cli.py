@@ -154,9 +154,9 @@ def test_compare_json_output(narrow_run):
     _, _, output, _ = narrow_run
     document = json.loads(output.read_text())
     results = document["results"]
-    # 1 + 1 + 5 quantile levels + 2 gamma values, each with 4 clips.
-    assert len(results) == 36
-    assert [r["rank"] for r in results] == list(range(1, 37))
+    # 1 + 1 + 5 quantile levels + 3 gamma values, each with 4 clips.
+    assert len(results) == 40
+    assert [r["rank"] for r in results] == list(range(1, 41))
     means = [r["log_loss_mean"] for r in results]
     assert means == sorted(means)
     assert document["best"] == results[0]
@@ -189,7 +189,7 @@ def test_compare_csv_output(capsys, dfdc_folder):
     assert f"Results written to {output}" in out
     with open(output, newline="") as file:
         rows = list(csv.DictReader(file))
-    assert len(rows) == 36
+    assert len(rows) == 40
     assert list(rows[0]) == [
         "rank",
         "method",
@@ -202,7 +202,7 @@ def test_compare_csv_output(capsys, dfdc_folder):
         "log_loss_fold_2",
         "log_loss_fold_3",
     ]
-    assert [int(row["rank"]) for row in rows] == list(range(1, 37))
+    assert [int(row["rank"]) for row in rows] == list(range(1, 41))
     quantile_levels = {row["q"] for row in rows if row["method"] == "quantile"}
     assert quantile_levels == {"0.6", "0.7", "0.8", "0.9", "0.95"}
     assert {row["clip"] for row in rows} == {"", "0.005", "0.02", "0.05"}
