@@ -419,6 +419,7 @@ class RaggedFrames:
         # the frames, and they spare the receiving process the pooling. The
         # items are copied to a list first because a Dask worker may pickle
         # the container while another thread adds to the cache.
+        pooled = list(root._pooled.items())
         if self._base is None:
             return {
                 "values": self._values,
@@ -426,7 +427,7 @@ class RaggedFrames:
                 "ids": self._ids,
                 "sorted": self._sorted,
                 "range": self._range,
-                "pooled": list(self._pooled.items()),
+                "pooled": _stack_pooled(pooled, None),
             }
         sorted_frames = root._sorted_frames().take(self._index) if root._values.ndim == 1 else None
         self._materialize()
@@ -436,9 +437,7 @@ class RaggedFrames:
             "ids": self.ids,
             "sorted": sorted_frames,
             "range": root._range,
-            "pooled": [
-                (key, pooled[self._index]) for key, pooled in list(root._pooled.items())
-            ],
+            "pooled": _stack_pooled(pooled, self._index),
         }
 
     def __setstate__(self, state):
@@ -447,8 +446,10 @@ class RaggedFrames:
         )
         self._sorted = state["sorted"]
         self._range = state["range"]
-        for key, pooled in state.get("pooled", ()):
-            pooled.flags.writeable = False
+        keys, matrix = state.get("pooled", ((), None))
+        for key, pooled in zip(keys, () if matrix is None else matrix, strict=True):
+            if pooled.flags.writeable:
+                pooled.flags.writeable = False
             self._pooled[key] = pooled
         self._base = None
         self._index = None
@@ -597,6 +598,20 @@ def _sort_segments(values, offsets, block_size=1 << 16):
         values[source] = padded[mask]
         start = stop
     return values
+
+
+def _stack_pooled(items, index):
+    """Pack cached pooled values into (keys, one 2-D array) for pickling.
+
+    joblib memory-maps arrays above 1 MB instead of copying them into every
+    batch of tasks; one array per statistic (8 bytes per video) stays below
+    that size, so they travel as one array.
+    """
+    if not items:
+        return (), None
+    keys = [key for key, _ in items]
+    matrix = np.stack([pooled if index is None else pooled[index] for _, pooled in items])
+    return keys, matrix
 
 
 def _as_index(key, n_videos):
