@@ -1,4 +1,4 @@
-"""skpool: pool per-frame predictions into per-video predictions, the scikit-learn way."""
+"""Pool per-frame predictions into per-video predictions, the scikit-learn way."""
 
 from ._aggregator import VideoAggregator, default_grid
 from ._io import (

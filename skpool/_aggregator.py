@@ -1,6 +1,7 @@
 """VideoAggregator: a classifier that pools frame scores into video probabilities."""
 
 from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
 from scipy.special import logit
@@ -185,7 +186,7 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
     array([0.925, 0.25 , 0.825])
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         "method": [StrOptions(set(STATISTICS)), callable],
         "q": [Interval(Real, 0, 1, closed="both")],
         "quantile_method": [StrOptions(set(QUANTILE_METHODS))],
@@ -549,7 +550,16 @@ def default_grid(clips=(None, 0.005, 0.02, 0.05)):
     148
     """
     clips = list(clips)
-    plain = ["mean", "median", "max", "min", "logit_mean", "noisy_or", "linear_softmax", "confident"]
+    plain = [
+        "mean",
+        "median",
+        "max",
+        "min",
+        "logit_mean",
+        "noisy_or",
+        "linear_softmax",
+        "confident",
+    ]
     return [
         {"method": plain, "clip": clips},
         {"method": ["quantile"], "q": [0.6, 0.7, 0.8, 0.9, 0.95], "clip": clips},

@@ -196,7 +196,8 @@ class RaggedFrames:
             widths = {a.shape[1] for a in arrays if a.size}
             if len(widths) > 1:
                 raise ValueError(
-                    f"Videos have different numbers of frame features: {sorted(widths)}."
+                    "Videos have different numbers of frame features: "
+                    f"{sorted(widths)}."
                 )
             width = widths.pop()
             arrays = [a.reshape(-1, width) if a.size == 0 else a for a in arrays]
@@ -328,7 +329,10 @@ class RaggedFrames:
             if self._base is not None:
                 position = int(self._index[position])
             return root._values[root._offsets[position] : root._offsets[position + 1]]
-        index = np.arange(n_videos)[key] if isinstance(key, slice) else _as_index(key, n_videos)
+        if isinstance(key, slice):
+            index = np.arange(n_videos)[key]
+        else:
+            index = _as_index(key, n_videos)
         if self._base is not None:
             index = self._index[index]
         view = object.__new__(RaggedFrames)
@@ -374,7 +378,9 @@ class RaggedFrames:
     def to_padded(self, fill_value=np.nan):
         """Return a 2-D array, one row per video, padded with ``fill_value``."""
         if self.n_features is not None:
-            raise ValueError("to_padded needs 1-D frame scores; these videos hold features.")
+            raise ValueError(
+                "to_padded needs 1-D frame scores; these videos hold features."
+            )
         lengths = self.lengths
         width = int(lengths.max()) if len(lengths) else 0
         padded = np.full((len(self), width), fill_value, dtype=np.float64)
@@ -429,7 +435,9 @@ class RaggedFrames:
                 "range": self._range,
                 "pooled": _stack_pooled(pooled, None),
             }
-        sorted_frames = root._sorted_frames().take(self._index) if root._values.ndim == 1 else None
+        sorted_frames = None
+        if root._values.ndim == 1:
+            sorted_frames = root._sorted_frames().take(self._index)
         self._materialize()
         return {
             "values": self._values,
@@ -484,7 +492,7 @@ class RaggedFrames:
         return root._range
 
     def _pooled_values(self, key, compute):
-        """Return ``compute(sorted_frames)`` for these videos, cached on the full container.
+        """Return ``compute(sorted_frames)`` for these videos, cached on the root.
 
         Statistics are per video, so the value for a view is the full
         container's value at the view's positions.
@@ -610,7 +618,8 @@ def _stack_pooled(items, index):
     if not items:
         return (), None
     keys = [key for key, _ in items]
-    matrix = np.stack([pooled if index is None else pooled[index] for _, pooled in items])
+    rows = [pooled if index is None else pooled[index] for _, pooled in items]
+    matrix = np.stack(rows)
     return keys, matrix
 
 
@@ -625,7 +634,8 @@ def _as_index(key, n_videos):
     if key.ndim != 1 or (key.size and key.dtype.kind not in "iu"):
         raise IndexError(
             "RaggedFrames is indexed by an integer, a slice, a 1-D integer array "
-            f"or a boolean mask; got an array of dtype {key.dtype} and shape {key.shape}."
+            f"or a boolean mask; got an array of dtype {key.dtype} and shape "
+            f"{key.shape}."
         )
     key = key.astype(np.int64)
     if key.size and (key.min() < -n_videos or key.max() >= n_videos):
@@ -793,7 +803,8 @@ def as_ragged(X, *, ids=None):
     if isinstance(X, np.ndarray) or isinstance(X, (list, tuple)):
         if len(X) and all(np.ndim(video) == 0 for video in X[:1]):
             first = X[0]
-            if isinstance(first, (Integral, float, np.number)) and not isinstance(first, bool):
+            is_number = isinstance(first, (Integral, float, np.number))
+            if is_number and not isinstance(first, bool):
                 raise ValueError(
                     f"Got a flat list of {len(X)} numbers, which is ambiguous. For "
                     "one video, pass [frames]; for one frame per video, pass "

@@ -77,7 +77,8 @@ def _raise_out_of_range(videos):
         return
     position = int(np.searchsorted(videos.offsets, bad[0], side="right") - 1)
     raise ValueError(
-        f"Frame scores must be probabilities in [0, 1]; {describe_video(videos, position)} "
+        "Frame scores must be probabilities in [0, 1]; "
+        f"{describe_video(videos, position)} "
         f"has {float(values[bad[0]])!r} ({bad.size} out-of-range scores in all). "
         "If the scores are log-odds, set logits=True."
     )
