@@ -752,8 +752,15 @@ def _align_to_list(videos, path):
 
     _check_exists(path, "--video-list")
     # File names are strings: read as numbers, "007" would become 7 and
-    # match no video. Only an empty field is a missing name.
-    table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    # match no video. Only an empty field is a missing name. Only the first
+    # column is read, so index_col=False may drop extra fields at the end of
+    # a line (a trailing comma), which pandas would otherwise take for an
+    # index column, shifting the names out of the first column.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pd.errors.ParserWarning)
+        table = pd.read_csv(
+            path, dtype=str, keep_default_na=False, na_values=[""], index_col=False
+        )
     if table.shape[1] == 0 or len(table) == 0:
         raise CommandError(f"--video-list {path}: the CSV has no rows of video names.")
     with warnings.catch_warnings(record=True) as caught:

@@ -603,13 +603,15 @@ def _read_table(path, suffix, name, options):
                 f"Could not read {name} as a Parquet file ({error}). The file "
                 "may be empty or truncated."
             ) from None
+    read_options = {
+        "dtype": {options["video"]: str},
+        "keep_default_na": False,
+        "na_values": _csv_missing_values(options),
+    }
     try:
-        table = pd.read_csv(
-            path,
-            dtype={options["video"]: str},
-            keep_default_na=False,
-            na_values=_csv_missing_values(options),
-        )
+        table = pd.read_csv(path, **read_options)
+        if not isinstance(table.index, pd.RangeIndex):
+            table = _read_csv_extra_field(path, name, table, read_options)
     except pd.errors.EmptyDataError:
         raise ValueError(
             f"{name} is empty; expected a header line naming the columns, such "
@@ -620,6 +622,27 @@ def _read_table(path, suffix, name, options):
         raise ValueError(f"Could not parse {name} as CSV: {error}") from None
     _check_last_csv_line(path, suffix, name, table)
     return table
+
+
+def _read_csv_extra_field(path, name, shifted, read_options):
+    """Read again a CSV whose rows have one field more than its header.
+
+    pandas reads such rows with the first field as the index, so every
+    column contains the field to the right of its name. An empty trailing
+    field, as from a comma at the end of each line, is dropped. A value
+    there raises a ValueError.
+    """
+    if not shifted.iloc[:, -1].isna().all():
+        raise ValueError(
+            f"{_start(name)} has rows with more fields than its header line, "
+            "so the columns cannot be matched to their names. Remove the extra "
+            "values, or add a name for them to the header."
+        )
+    with warnings.catch_warnings():
+        # index_col=False drops the empty trailing fields and warns that
+        # it drops data; they are checked above to be empty.
+        warnings.simplefilter("ignore", pd.errors.ParserWarning)
+        return pd.read_csv(path, index_col=False, **read_options)
 
 
 # Strings that pandas.read_csv reads as missing by default, as its
