@@ -504,19 +504,11 @@ def load_labelled(predictions, labels_path, args):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            videos, y, report = load_dataset(
-                predictions, labels_path, return_report=True, **_reading_options(args)
+            videos, y = load_dataset(
+                predictions, labels_path, **_reading_options(args)
             )
         except ValueError as error:
             raise CommandError(_with_pickle_hint(error, args)) from None
-    if report.n_videos == 0 or len(report.missing_predictions) == report.n_videos:
-        predicted = load_videos(predictions, args).ids.tolist()
-        raise CommandError(
-            f"{labels_path} has labels for none of the {len(predicted)} videos in "
-            f"{predictions} (videos such as {_few(predicted)}; labelled videos "
-            f"such as {_few(report.missing_predictions)}). Check that both files "
-            "name videos the same way."
-        )
     _report_warnings(caught)
     return Dataset(videos, _binary_labels(y, labels_path), str(predictions))
 

@@ -931,13 +931,25 @@ def align_videos(videos, video_ids, *, missing="warn"):
         What to do about ids in ``video_ids`` that are not in
         ``videos.ids``. Unless "error" raises, they are kept as videos
         with no frames, which estimators give their ``fill_value``. With
-        "warn", a UserWarning counts them and names a few.
+        "warn", a UserWarning counts them and names a few. If none of
+        ``video_ids`` is in ``videos.ids``, "warn" and "error" raise,
+        because the two lists most likely name videos differently; only
+        "ignore" then returns every video without frames.
 
     Returns
     -------
     RaggedFrames
         ``n_requested`` videos with ``ids`` equal to ``video_ids``. Videos
         of ``videos`` not in ``video_ids`` are left out.
+
+    Raises
+    ------
+    ValueError
+        For a missing or repeated id, an id that matches a video of
+        ``videos`` only as text (7 and "7") or only after ignoring case,
+        surrounding spaces or the file extension ("A.MP4 " and "a.mp4"),
+        and, unless ``missing="ignore"``, requested ids none of which
+        has predictions.
 
     Examples
     --------
@@ -975,6 +987,10 @@ def _align(videos, video_ids, missing):
     if absent.any():
         names = requested[absent].tolist()
         _check_id_types(names, videos.ids)
+        unrequested = videos.ids[~pd.Index(videos.ids, dtype=object).isin(requested)]
+        _check_near_matches(names, unrequested)
+        if absent.all() and missing != "ignore":
+            _raise_no_match(requested, videos.ids, "requested")
         if missing == "error":
             raise ValueError(
                 f"{len(names)} of {len(requested)} requested videos have no "
@@ -996,6 +1012,52 @@ def _align(videos, video_ids, missing):
     starts[~absent] = videos.offsets[:-1][found]
     values = videos.values[gather_index(starts, lengths)]
     return RaggedFrames.from_lengths(values, lengths, ids=requested)
+
+
+def _raise_no_match(requested, available, kind):
+    """Raise for ids that match none of the predictions, naming both sides."""
+    if len(available) == 0:
+        found = "the predictions contain no videos"
+    else:
+        found = f"the predictions name videos such as {_few(available.tolist(), 3)}"
+    raise ValueError(
+        f"None of the {len(requested)} {kind} videos have predictions: "
+        f"{kind} ids such as {_few(requested.tolist(), 3)}, while {found}. Check "
+        "that both name videos the same way (case, spaces, file extension)."
+    )
+
+
+# A file extension: a dot, a letter, then up to four letters or digits.
+_EXTENSION = r"\.[A-Za-z][A-Za-z0-9]{0,4}$"
+
+
+def _id_key(ids):
+    """Return ids as text without surrounding spaces, case or file extension."""
+    text = pd.Series(ids, dtype=object).astype(str).str.strip().str.casefold()
+    return text.str.replace(_EXTENSION, "", regex=True)
+
+
+def _check_near_matches(names, unrequested):
+    """Raise if a missing id matches an unrequested one up to case, spaces, extension.
+
+    "A.mp4", "a.mp4 " and "a" name the video "a.mp4" in another file. Taken
+    as different videos, the requested one would get no frames and the
+    other would be left out, both without an error.
+    """
+    if len(unrequested) == 0:
+        return
+    keys = pd.Index(_id_key(unrequested))
+    positions = keys.get_indexer_for(_id_key(names))
+    matched = np.flatnonzero(positions >= 0)
+    if matched.size:
+        name = names[matched[0]]
+        other = unrequested[positions[matched[0]]]
+        raise ValueError(
+            f"The requested video id {name!r} matches the predictions' id "
+            f"{other!r} only after ignoring case, surrounding spaces and the file "
+            f"extension ({matched.size} requested ids match this way). Write the "
+            "ids of both the same way."
+        )
 
 
 def _check_id_types(names, available):
@@ -1390,7 +1452,10 @@ def load_dataset(
     Raises
     ------
     ValueError
-        If a video of ``video_ids`` has no label.
+        If a video of ``video_ids`` has no label, a label is None or NaN,
+        the labels contain no videos, or no labelled video has
+        predictions. Also for the mismatched ids that `align_videos`
+        rejects.
 
     Notes
     -----
@@ -1449,6 +1514,8 @@ def load_dataset(
             "without frames, which estimators give their fill_value."
         )
     videos = _align(videos, requested, "ignore")
+    if len(requested) and len(missing_predictions) == len(requested):
+        _raise_no_match(requested, predicted, "labelled")
     if return_report:
         report = DatasetReport(len(requested), missing_predictions, unlabelled)
         return videos, y, report
@@ -1457,7 +1524,8 @@ def load_dataset(
 
 def _read_any_labels(labels):
     if isinstance(labels, pd.Series):
-        return _merge_labels([labels.set_axis(_object_array(labels.index.tolist()))])
+        series = labels.set_axis(_object_array(labels.index.tolist()))
+        return _merge_labels([_check_label_values(series, "the labels Series")])
     if isinstance(labels, pd.DataFrame):
         return load_labels(labels)
     if isinstance(labels, Mapping):
@@ -1465,7 +1533,9 @@ def _read_any_labels(labels):
         if values and all(isinstance(value, Mapping) for value in values):
             return load_dfdc_labels(labels)
         index = pd.Index(_object_array(list(labels.keys())), dtype=object)
-        return pd.Series(values, index=index, name="label")
+        series = pd.Series(values, index=index, dtype=object, name="label")
+        series = _check_label_values(series, "the labels dict")
+        return series.infer_objects()
     if isinstance(labels, (list, tuple)):
         return load_dfdc_labels(labels)
     if _is_path(labels):
@@ -1476,6 +1546,20 @@ def _read_any_labels(labels):
         "labels must be a metadata.json path, a CSV or Parquet path, a DataFrame, "
         f"a dict or a pandas Series; got {type(labels).__name__}."
     )
+
+
+def _check_label_values(labels, name):
+    """Reject an empty label mapping and videos whose label is None or NaN."""
+    if len(labels) == 0:
+        raise ValueError(f"{_start(name)} contains no videos.")
+    missing = labels.isna().to_numpy()
+    if missing.any():
+        names = labels.index[missing].tolist()
+        raise ValueError(
+            f"{_start(name)} gives {len(names)} videos no label (None or NaN): "
+            f"{_few(names)}. Give every video a label, or leave it out."
+        )
+    return labels
 
 
 # Writing a submission ---------------------------------------------------

@@ -5,6 +5,8 @@ with an unclear message. The tests check the right value against plain
 Python, or an error that names the value at fault.
 """
 
+import re
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
@@ -53,3 +55,87 @@ def test_cli_video_list_trailing_comma(tmp_path, capsys):
     )
     assert status == 0, capsys.readouterr().err
     assert out.read_text() == "filename,label\nb.mp4,0.6\na.mp4,0.2\n"
+
+
+# Requested ids that match none, or only loosely, of the predictions ------
+
+
+def _two_videos():
+    return skpool.load_predictions({"a.mp4": [0.2, 0.4], "b.mp4": [0.9]})
+
+
+@pytest.mark.parametrize("missing", ["warn", "error"])
+def test_align_videos_no_match_raises(missing):
+    pattern = r"None of the 2 requested.*'x.mp4', 'y.mp4'.*'a.mp4', 'b.mp4'"
+    with pytest.raises(ValueError, match=pattern):
+        skpool.align_videos(_two_videos(), ["x.mp4", "y.mp4"], missing=missing)
+
+
+def test_align_videos_partial_match_warns():
+    with pytest.warns(UserWarning, match=r"1 of 2 requested videos.*'x.mp4'"):
+        aligned = skpool.align_videos(_two_videos(), ["x.mp4", "b.mp4"])
+    assert aligned.lengths.tolist() == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("requested", "found"),
+    [("A.MP4", "a.mp4"), ("a.mp4 ", "a.mp4"), ("a", "a.mp4")],
+    ids=["case", "space", "extension"],
+)
+def test_align_videos_near_match_raises(requested, found):
+    pattern = (
+        rf"requested video id {re.escape(repr(requested))} matches the "
+        rf"predictions' id {re.escape(repr(found))} only after ignoring"
+    )
+    with pytest.raises(ValueError, match=pattern):
+        skpool.align_videos(_two_videos(), [requested, "b.mp4"])
+
+
+def test_align_videos_distinct_versions_not_near_match():
+    videos = skpool.load_predictions({"v1.0": [0.2], "b": [0.9]})
+    with pytest.warns(UserWarning, match=r"'v1.5'"):
+        aligned = skpool.align_videos(videos, ["v1.5", "b"])
+    assert aligned.lengths.tolist() == [0, 1]
+
+
+def test_cli_video_list_no_match(tmp_path, capsys):
+    predictions = tmp_path / "p.csv"
+    predictions.write_text("video,score\na.mp4,0.2\nb.mp4,0.6\n")
+    listed = tmp_path / "list.csv"
+    listed.write_text("filename\nx.mp4\ny.mp4\n")
+    out = tmp_path / "o.csv"
+    status = skpool_main(
+        ["predict", str(predictions), "--out", str(out), "--video-list", str(listed)]
+    )
+    err = capsys.readouterr().err
+    assert status == 1
+    assert re.search(r"None of the 2 requested.*'x.mp4'.*'a.mp4'", err), err
+    assert not out.exists()
+
+
+def test_load_dataset_no_match_raises():
+    with (
+        pytest.warns(UserWarning, match=r"no predictions"),
+        pytest.raises(ValueError, match=r"None of the 2 labelled.*'x'.*'a'"),
+    ):
+        skpool.load_dataset({"a": [0.1], "b": [0.2]}, {"x": 0, "y": 1})
+
+
+def test_load_dataset_near_match_raises():
+    with pytest.raises(ValueError, match=r"'A.MP4' matches the predictions' id 'a'"):
+        skpool.load_dataset({"a": [0.1], "b": [0.2]}, {"A.MP4": 0, "b": 1})
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [{"a": 0, "b": np.nan}, {"a": 0, "b": None}],
+    ids=["nan", "none"],
+)
+def test_load_dataset_missing_label_raises(labels):
+    with pytest.raises(ValueError, match=r"no label.*'b'"):
+        skpool.load_dataset({"a": [0.1], "b": [0.2]}, labels)
+
+
+def test_load_dataset_empty_labels_raises():
+    with pytest.raises(ValueError, match=r"The labels dict contains no videos"):
+        skpool.load_dataset({"a": [0.1]}, {})

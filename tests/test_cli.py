@@ -454,7 +454,7 @@ def test_error_labels_for_no_video(capsys, dfdc_folder):
         capsys, "compare", str(folder / "train.npz"), "--labels", str(other)
     )
     assert_one_line_error(
-        status, err, "labels for none of the 40 videos", "train_00.mp4"
+        status, err, "None of the 2 labelled videos have predictions", "train_00.mp4"
     )
 
 
