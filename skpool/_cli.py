@@ -716,6 +716,7 @@ def run_predict(args):
         )
     if args.labels is not None and args.fit_on is None:
         raise CommandError("--labels belongs to --fit-on TRAIN_PREDICTIONS; add it.")
+    _check_out_path(args.out)
 
     videos = load_videos(args.predictions, args)
     if args.video_list is not None:
@@ -734,6 +735,19 @@ def run_predict(args):
         f"{_describe_model(model)}."
     )
     return 0
+
+
+def _check_out_path(path):
+    """Reject an --out path that cannot be written, before the search runs."""
+    out = Path(path)
+    if out.is_dir():
+        raise CommandError(
+            f"--out {path} is a directory; pass a file name such as "
+            "submission.csv."
+        )
+    parent = out.resolve().parent
+    if not parent.is_dir():
+        raise CommandError(f"--out {path}: directory {parent} does not exist.")
 
 
 def _align_to_list(videos, path):

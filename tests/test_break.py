@@ -139,3 +139,22 @@ def test_load_dataset_missing_label_raises(labels):
 def test_load_dataset_empty_labels_raises():
     with pytest.raises(ValueError, match=r"The labels dict contains no videos"):
         skpool.load_dataset({"a": [0.1]}, {})
+
+
+# The command line's output path -------------------------------------------
+
+
+@pytest.mark.parametrize("out", ["missing_dir/o.csv", "."], ids=["no-dir", "is-dir"])
+def test_cli_predict_bad_out_before_search(tmp_path, capsys, out):
+    predictions = tmp_path / "p.csv"
+    predictions.write_text("video,score\na,0.2\nb,0.6\nc,0.3\nd,0.7\n")
+    labels = tmp_path / "labels.csv"
+    labels.write_text("video,label\na,0\nb,1\nc,0\nd,1\n")
+    argv = ["predict", str(predictions), "--out", str(tmp_path / out)]
+    argv += ["--fit-on", str(predictions), "--labels", str(labels), "--cv", "2"]
+    status = skpool_main(argv)
+    captured = capsys.readouterr()
+    assert status == 1
+    assert re.search(r"--out .*(does not exist|is a directory)", captured.err)
+    # The search was not run: it would print its best setting on stdout.
+    assert "Best of" not in captured.out
