@@ -511,7 +511,15 @@ def _pool_with_callable(function, videos):
         frames = frames[~np.isnan(frames)]
         if frames.size == 0:
             continue
-        value = function(frames)
+        try:
+            value = function(frames)
+        except Exception as error:
+            # The user's exception propagates unchanged, with a note naming
+            # the video it came from.
+            error.add_note(
+                f"Raised by the method callable on {describe_video(videos, position)}."
+            )
+            raise
         try:
             value = float(value)
         except (TypeError, ValueError):

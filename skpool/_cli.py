@@ -504,9 +504,7 @@ def load_labelled(predictions, labels_path, args):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            videos, y = load_dataset(
-                predictions, labels_path, **_reading_options(args)
-            )
+            videos, y = load_dataset(predictions, labels_path, **_reading_options(args))
         except ValueError as error:
             raise CommandError(_with_pickle_hint(error, args)) from None
     _report_warnings(caught)
@@ -742,8 +740,7 @@ def _check_out_path(path):
     out = Path(path)
     if out.is_dir():
         raise CommandError(
-            f"--out {path} is a directory; pass a file name such as "
-            "submission.csv."
+            f"--out {path} is a directory; pass a file name such as submission.csv."
         )
     parent = out.resolve().parent
     if not parent.is_dir():

@@ -12,6 +12,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 import skpool
+from skpool import VideoAggregator
 from skpool._cli import main as skpool_main
 
 # CSV rows with one field more than the header -----------------------------
@@ -114,16 +115,24 @@ def test_cli_video_list_no_match(tmp_path, capsys):
 
 
 def test_load_dataset_no_match_raises():
+    # load_dataset warns about the unmatched videos before it raises.
     with (
-        pytest.warns(UserWarning, match=r"no predictions"),
+        pytest.warns(UserWarning) as caught,
         pytest.raises(ValueError, match=r"None of the 2 labelled.*'x'.*'a'"),
     ):
         skpool.load_dataset({"a": [0.1], "b": [0.2]}, {"x": 0, "y": 1})
+    messages = " ".join(str(warning.message) for warning in caught)
+    assert "no predictions: 'x', 'y'" in messages
 
 
 def test_load_dataset_near_match_raises():
-    with pytest.raises(ValueError, match=r"'A.MP4' matches the predictions' id 'a'"):
+    with (
+        pytest.warns(UserWarning) as caught,
+        pytest.raises(ValueError, match=r"'A.MP4' matches the predictions' id 'a'"),
+    ):
         skpool.load_dataset({"a": [0.1], "b": [0.2]}, {"A.MP4": 0, "b": 1})
+    messages = " ".join(str(warning.message) for warning in caught)
+    assert "no predictions: 'A.MP4'" in messages
 
 
 @pytest.mark.parametrize(
@@ -158,3 +167,19 @@ def test_cli_predict_bad_out_before_search(tmp_path, capsys, out):
     assert re.search(r"--out .*(does not exist|is a directory)", captured.err)
     # The search was not run: it would print its best setting on stdout.
     assert "Best of" not in captured.out
+
+
+# A user's method callable ---------------------------------------------------
+
+
+def test_callable_error_names_video():
+    def fails_on_long(frames):
+        if frames.size > 1:
+            raise ZeroDivisionError("boom")
+        return float(frames[0])
+
+    videos = skpool.RaggedFrames.from_list([[0.1], [0.2, 0.3]], ids=["a", "bad.mp4"])
+    model = VideoAggregator(method=fails_on_long).fit([[0.1], [0.9]], [0, 1])
+    with pytest.raises(ZeroDivisionError, match="boom") as raised:
+        model.predict_proba(videos)
+    assert any("'bad.mp4'" in note for note in raised.value.__notes__)
