@@ -1124,6 +1124,13 @@ def save_predictions(path, videos):
     suffix = _check_suffix(path, _SAVE_FORMATS, "write predictions to")
     keys = [str(video_id) for video_id in videos.ids.tolist()]
     _check_unique_ids(keys, "the video ids, written as strings,")
+    if suffix in (".csv", ".csv.gz") and "" in keys:
+        # load_predictions reads an empty CSV field as a missing video id.
+        raise ValueError(
+            f"Cannot write the empty video id (position {keys.index('')}) to a CSV "
+            "file, which would read back as a row without a video. Give the video "
+            "a name, or write a .npz or Parquet file."
+        )
     if suffix == ".npz":
         _write_npz(path, keys, videos)
     else:

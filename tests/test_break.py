@@ -183,3 +183,25 @@ def test_callable_error_names_video():
     with pytest.raises(ZeroDivisionError, match="boom") as raised:
         model.predict_proba(videos)
     assert any("'bad.mp4'" in note for note in raised.value.__notes__)
+
+
+# Writing predictions that read back -----------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz"])
+def test_save_predictions_empty_id_csv_raises(tmp_path, suffix):
+    path = tmp_path / f"p{suffix}"
+    with pytest.raises(ValueError, match=r"empty video id.*\.npz or Parquet"):
+        skpool.save_predictions(path, {"": [0.1], "b": [0.2]})
+    assert not path.exists()
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".parquet"])
+def test_save_predictions_empty_id_round_trip(tmp_path, suffix):
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow")
+    path = tmp_path / f"p{suffix}"
+    skpool.save_predictions(path, {"": [0.1], "b": [0.2]})
+    videos = skpool.load_predictions(path)
+    assert videos.ids.tolist() == ["", "b"]
+    assert_allclose(videos.values, [0.1, 0.2])
