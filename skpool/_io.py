@@ -699,6 +699,20 @@ def _check_last_csv_line(path, suffix, name, table):
         )
 
 
+def _separator_hint(table):
+    """Return a hint when a CSV header read as one column contains a separator."""
+    if len(table.columns) != 1:
+        return ""
+    header = str(table.columns[0])
+    for separator in (";", "\t", "|"):
+        if separator in header:
+            return (
+                f" The header looks separated by {separator!r}; skpool reads "
+                "comma-separated files, so convert the file first."
+            )
+    return ""
+
+
 def _from_table(
     table, name, *, video, frame, face, score, face_reduce, drop_duplicates
 ):
@@ -710,6 +724,7 @@ def _from_table(
             raise ValueError(
                 f"{_start(name)} has no {role} column {column!r}; its columns "
                 f"are {list(table.columns)!r}. Set {role}= to the right column."
+                + _separator_hint(table)
             )
     if use_face and not use_frame:
         raise ValueError(
@@ -1363,6 +1378,7 @@ def load_labels(source, video_ids=None, *, video="video", label="label"):
             raise ValueError(
                 f"{_start(name)} has no {role} column {column!r}; its columns "
                 f"are {list(table.columns)!r}. Set {role}= to the right column."
+                + _separator_hint(table)
             )
     if len(table) == 0:
         raise ValueError(f"{_start(name)} has no rows of labels.")

@@ -205,3 +205,19 @@ def test_save_predictions_empty_id_round_trip(tmp_path, suffix):
     videos = skpool.load_predictions(path)
     assert videos.ids.tolist() == ["", "b"]
     assert_allclose(videos.values, [0.1, 0.2])
+
+
+# CSV files with another separator ---------------------------------------------
+
+
+@pytest.mark.parametrize("separator", [";", "\t"], ids=["semicolon", "tab"])
+def test_csv_other_separator_hint(tmp_path, separator):
+    path = tmp_path / "p.csv"
+    path.write_text(separator.join(["video", "frame", "score"]) + "\na;0;0.5\n")
+    pattern = rf"separated by {re.escape(repr(separator))}.*comma-separated"
+    with pytest.raises(ValueError, match=pattern):
+        skpool.load_predictions(path)
+    labels = tmp_path / "labels.csv"
+    labels.write_text(separator.join(["video", "label"]) + "\na;1\n")
+    with pytest.raises(ValueError, match=pattern):
+        skpool.load_labels(labels)
