@@ -747,13 +747,10 @@ def _check_out_path(path):
         raise CommandError(f"--out {path}: directory {parent} does not exist.")
 
 
-def _align_to_list(videos, path):
-    """Reorder ``videos`` to the ids in the first column of the CSV ``path``."""
+def _read_video_list(path, header):
+    """Read the CSV of --video-list with every field as a string."""
     import pandas as pd
 
-    from ._io import align_videos
-
-    _check_exists(path, "--video-list")
     # File names are strings: read as numbers, "007" would become 7 and
     # match no video. Only an empty field is a missing name. Only the first
     # column is read, so index_col=False may drop extra fields at the end of
@@ -761,9 +758,32 @@ def _align_to_list(videos, path):
     # index column, shifting the names out of the first column.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", pd.errors.ParserWarning)
-        table = pd.read_csv(
-            path, dtype=str, keep_default_na=False, na_values=[""], index_col=False
+        return pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            index_col=False,
+            header=header,
         )
+
+
+def _align_to_list(videos, path):
+    """Reorder ``videos`` to the ids in the first column of the CSV ``path``."""
+    from ._io import align_videos
+
+    _check_exists(path, "--video-list")
+    table = _read_video_list(path, "infer")
+    # A plain list of file names has no header line, so its first name
+    # would be taken for the column name and its video left out.
+    first = str(table.columns[0]) if table.shape[1] else None
+    if first is not None and first in {str(name) for name in videos.ids.tolist()}:
+        print(
+            f"skpool: note: the first line of {path}, {first!r}, names a video, "
+            "so the file is read as having no header line.",
+            file=sys.stderr,
+        )
+        table = _read_video_list(path, None)
     if table.shape[1] == 0 or len(table) == 0:
         raise CommandError(f"--video-list {path}: the CSV has no rows of video names.")
     with warnings.catch_warnings(record=True) as caught:

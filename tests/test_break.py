@@ -221,3 +221,21 @@ def test_csv_other_separator_hint(tmp_path, separator):
     labels.write_text(separator.join(["video", "label"]) + "\na;1\n")
     with pytest.raises(ValueError, match=pattern):
         skpool.load_labels(labels)
+
+
+# A --video-list without a header line -----------------------------------------
+
+
+def test_cli_video_list_without_header(tmp_path, capsys):
+    predictions = tmp_path / "p.csv"
+    predictions.write_text("video,score\na.mp4,0.2\nb.mp4,0.6\nc.mp4,0.9\n")
+    listed = tmp_path / "list.csv"
+    listed.write_text("b.mp4\na.mp4\n")
+    out = tmp_path / "o.csv"
+    status = skpool_main(
+        ["predict", str(predictions), "--out", str(out), "--video-list", str(listed)]
+    )
+    err = capsys.readouterr().err
+    assert status == 0, err
+    assert out.read_text() == "filename,label\nb.mp4,0.6\na.mp4,0.2\n"
+    assert "'b.mp4', names a video" in err
