@@ -1245,8 +1245,12 @@ def _read_dfdc_metadata(source):
         _check_file(source, (".json",), "metadata")
         name = repr(str(source))
         try:
-            with open(source, encoding="utf-8") as file:
-                content = json.load(file)
+            # utf-8-sig also reads a file that starts with a byte order mark,
+            # as some Windows editors write.
+            with open(source, encoding="utf-8-sig") as file:
+                content = json.load(
+                    file, object_pairs_hook=lambda pairs: _unique_pairs(pairs, name)
+                )
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
             raise ValueError(
                 f"Could not parse {name} as JSON ({error}). The file may be empty, "
@@ -1264,7 +1268,15 @@ def _read_dfdc_metadata(source):
         raise ValueError(f"{_start(name)} contains no videos.")
     ids, labels = [], []
     for video_id, entry in content.items():
-        if not isinstance(entry, Mapping) or "label" not in entry:
+        if not isinstance(entry, Mapping):
+            raise ValueError(
+                f"Video {video_id!r} in {name} is {entry!r}, not an object, so it "
+                "has no 'label' field. Each entry must look like {\"label\": "
+                '"FAKE" or "REAL", ...}. For a plain {video: label} mapping, pass '
+                "a dict to load_dataset or write a CSV with video and label "
+                "columns."
+            )
+        if "label" not in entry:
             raise ValueError(
                 f"Video {video_id!r} in {name} has no 'label' field; each entry "
                 'must look like {"label": "FAKE" or "REAL", ...}.'
@@ -1281,6 +1293,23 @@ def _read_dfdc_metadata(source):
     return pd.Series(
         labels, index=pd.Index(ids, dtype=object), dtype=np.int64, name="label"
     )
+
+
+def _unique_pairs(pairs, name):
+    """Build a JSON object, rejecting a key repeated with a different value.
+
+    json.load keeps the last of repeated keys, so a video listed twice with
+    two labels would silently get the second.
+    """
+    content = {}
+    for key, value in pairs:
+        if key in content and content[key] != value:
+            raise ValueError(
+                f"{_start(name)} names {key!r} more than once with different "
+                f"values ({content[key]!r} and {value!r}). Keep one entry."
+            )
+        content[key] = value
+    return content
 
 
 def _merge_labels(parts):

@@ -239,3 +239,35 @@ def test_cli_video_list_without_header(tmp_path, capsys):
     assert status == 0, err
     assert out.read_text() == "filename,label\nb.mp4,0.6\na.mp4,0.2\n"
     assert "'b.mp4', names a video" in err
+
+
+# metadata.json as other tools write it ----------------------------------------
+
+
+def test_dfdc_metadata_with_bom(tmp_path):
+    path = tmp_path / "metadata.json"
+    path.write_bytes(
+        b'\xef\xbb\xbf{"a.mp4": {"label": "FAKE"}, "b.mp4": {"label": "REAL"}}'
+    )
+    labels = skpool.load_dfdc_labels(path, ["b.mp4", "a.mp4"])
+    assert labels.tolist() == [0, 1]
+
+
+def test_dfdc_metadata_repeated_key_conflict(tmp_path):
+    path = tmp_path / "metadata.json"
+    path.write_text('{"a.mp4": {"label": "FAKE"}, "a.mp4": {"label": "REAL"}}')
+    with pytest.raises(ValueError, match=r"'a.mp4' more than once with different"):
+        skpool.load_dfdc_labels(path)
+
+
+def test_dfdc_metadata_repeated_key_same_entry(tmp_path):
+    path = tmp_path / "metadata.json"
+    path.write_text('{"a.mp4": {"label": "FAKE"}, "a.mp4": {"label": "FAKE"}}')
+    assert skpool.load_dfdc_labels(path).to_dict() == {"a.mp4": 1}
+
+
+def test_dfdc_metadata_flat_labels_message(tmp_path):
+    path = tmp_path / "metadata.json"
+    path.write_text('{"a.mp4": "FAKE"}')
+    with pytest.raises(ValueError, match=r"'a.mp4' in .* is 'FAKE', not an object"):
+        skpool.load_dfdc_labels(path)
