@@ -145,6 +145,14 @@ def _loop_sharpened(v, gamma):
     return (weights * sharpened).sum() / weights.sum()
 
 
+def _loop_power_mean(v, power):
+    # Power 0 is the geometric mean, the limit of the power mean.
+    if power == 0:
+        with np.errstate(divide="ignore"):
+            return np.exp(np.mean(np.log(v)))
+    return np.mean(v**power) ** (1 / power)
+
+
 def _loop_autopool(v, alpha):
     weights = np.exp(alpha * v)
     return (weights * v).sum() / weights.sum()
@@ -160,7 +168,7 @@ LOOP = {
     "topk_mean": _loop_topk,
     "confident": _loop_confident,
     "logit_mean": lambda v: expit(np.mean(logit(np.clip(v, LOGIT_EPS, 1 - LOGIT_EPS)))),
-    "power_mean": lambda v, power: np.mean(v**power) ** (1 / power),
+    "power_mean": _loop_power_mean,
     "lse": lambda v, sharpness: np.log(np.mean(np.exp(sharpness * v))) / sharpness,
     "autopool": _loop_autopool,
     "noisy_or": lambda v: 1 - np.prod(1 - v),

@@ -451,7 +451,7 @@ def precompute_statistics(videos, param_grid, *, client=None):
     >>> videos = RaggedFrames.from_list([[0.1, 0.9], [0.4, 0.5, 0.6]])
     >>> videos = precompute_statistics(videos, default_grid())
     >>> len(videos._pooled)
-    33
+    37
     """
     if not isinstance(videos, RaggedFrames):
         raise TypeError(
