@@ -504,11 +504,29 @@ def load_labelled(predictions, labels_path, args):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            videos, y = load_dataset(predictions, labels_path, **_reading_options(args))
+            labels = _labels_source(labels_path)
+            videos, y = load_dataset(predictions, labels, **_reading_options(args))
         except ValueError as error:
             raise CommandError(_with_pickle_hint(error, args)) from None
     _report_warnings(caught)
     return Dataset(videos, _binary_labels(y, labels_path), str(predictions))
+
+
+def _labels_source(labels_path):
+    """Return the --labels file, or its labels read by a "filename" column.
+
+    The Deepfake Detection Challenge's labels.csv names videos in a
+    "filename" column, while load_labels reads a "video" column by default.
+    """
+    from ._io import _LABEL_FORMATS, _check_file, _file_columns, load_labels
+
+    suffix = _check_file(labels_path, _LABEL_FORMATS, "labels")
+    if suffix == ".json":
+        return labels_path
+    columns = list(_file_columns(labels_path, suffix))
+    if "video" not in columns and "filename" in columns:
+        return load_labels(labels_path, video="filename")
+    return labels_path
 
 
 def _few(items, shown=3):

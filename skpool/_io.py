@@ -1423,6 +1423,25 @@ def load_labels(source, video_ids=None, *, video="video", label="label"):
     return _labels_for(labels, video_ids, "error")
 
 
+def _file_columns(path, suffix):
+    """Return the column names of a CSV or Parquet file, or () if unreadable.
+
+    An unreadable file raises its error later, when the table is read.
+    """
+    try:
+        if suffix in (".parquet", ".pq"):
+            return _import_pyarrow_parquet().read_schema(path).names
+        return pd.read_csv(path, nrows=0, index_col=False).columns
+    except (
+        ValueError,
+        OSError,
+        ImportError,
+        NotImplementedError,
+        *_DECOMPRESSION_ERRORS,
+    ):
+        return ()
+
+
 # Predictions and labels together ----------------------------------------
 
 

@@ -271,3 +271,24 @@ def test_dfdc_metadata_flat_labels_message(tmp_path):
     path.write_text('{"a.mp4": "FAKE"}')
     with pytest.raises(ValueError, match=r"'a.mp4' in .* is 'FAKE', not an object"):
         skpool.load_dfdc_labels(path)
+
+
+# Labels in the Deepfake Detection Challenge's filename,label layout -------------
+
+
+def test_cli_compare_filename_labels(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    predictions = tmp_path / "p.csv"
+    labels = tmp_path / "labels.csv"
+    rows = [f"v{i}.mp4,{rng.uniform():.3f}" for i in range(8)]
+    predictions.write_text("video,score\n" + "\n".join(rows) + "\n")
+    # The layout of the Deepfake Detection Challenge's labels.csv.
+    labels.write_text(
+        "filename,label\n" + "".join(f"v{i}.mp4,{i % 2}\n" for i in range(8))
+    )
+    status = skpool_main(
+        ["compare", str(predictions), "--labels", str(labels), "--cv", "2"]
+    )
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert "8 videos (4 positive)" in captured.out
