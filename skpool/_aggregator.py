@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from ._learn import LEARNABLE, apply_sigmoid, fit_sigmoid, learn_parameter
 from ._sklearn_compat import Interval, RealNotInt, StrOptions, _fit_context
 from ._stats import QUANTILE_METHODS, STATISTICS, pool_frames
-from ._validation import check_frame_scores, describe_video
+from ._validation import check_frame_scores, describe_video, example_pos_label
 
 __all__ = ["VideoAggregator", "default_grid"]
 
@@ -367,7 +367,7 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
             f"The classes {classes.tolist()!r} are not 0/1, -1/1 or booleans, so "
             "VideoAggregator cannot tell which class the frame scores are the "
             "probability of. Set pos_label, for example pos_label="
-            f"{classes.tolist()[-1]!r}."
+            f"{example_pos_label(classes)!r}."
         )
 
     def _check_clip(self):

@@ -17,6 +17,7 @@ from sklearn.utils.validation import (
 from ._ragged import RaggedFrames, as_ragged
 from ._segments import gather_index
 from ._sklearn_compat import HasMethods, StrOptions, _fit_context
+from ._validation import example_pos_label
 
 __all__ = ["FrameScorer"]
 
@@ -251,7 +252,7 @@ class FrameScorer(TransformerMixin, BaseEstimator):
         raise ValueError(
             f"The classes {classes.tolist()!r} are not 0/1, -1/1 or booleans, so "
             "FrameScorer cannot tell which class to score. Set pos_label, for "
-            f"example pos_label={classes.tolist()[-1]!r}."
+            f"example pos_label={example_pos_label(classes)!r}."
         )
 
     def _check_video_weight(self):

@@ -82,3 +82,16 @@ def _raise_out_of_range(videos):
         f"has {float(values[bad[0]])!r} ({bad.size} out-of-range scores in all). "
         "If the scores are log-odds, set logits=True."
     )
+
+
+def example_pos_label(classes):
+    """Return the class to suggest as pos_label: "FAKE" in any case, else the last.
+
+    Frame scores of a deepfake detector are P(fake), so suggesting "REAL",
+    the last of ["FAKE", "REAL"], would invert every prediction.
+    """
+    names = classes.tolist()
+    for name in names:
+        if isinstance(name, str) and name.strip().upper() == "FAKE":
+            return name
+    return names[-1]

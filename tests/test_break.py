@@ -292,3 +292,21 @@ def test_cli_compare_filename_labels(tmp_path, capsys):
     captured = capsys.readouterr()
     assert status == 0, captured.err
     assert "8 videos (4 positive)" in captured.out
+
+
+# String labels without pos_label ------------------------------------------------
+
+
+def test_fake_real_labels_suggest_fake():
+    X = [[0.1], [0.9], [0.2], [0.8]]
+    y = ["REAL", "FAKE", "REAL", "FAKE"]
+    with pytest.raises(ValueError, match=r"for example pos_label='FAKE'"):
+        VideoAggregator().fit(X, y)
+
+
+def test_frame_scorer_fake_real_labels_suggest_fake():
+    from sklearn.linear_model import LogisticRegression
+
+    videos = skpool.RaggedFrames.from_list([np.zeros((2, 3)), np.ones((1, 3))])
+    with pytest.raises(ValueError, match=r"for example pos_label='fake'"):
+        skpool.FrameScorer(LogisticRegression()).fit(videos, ["fake", "real"])
