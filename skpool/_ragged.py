@@ -527,6 +527,9 @@ class SortedFrames:
         self.offsets = offsets
         self.counts = np.diff(offsets)
         self._video_index = None
+        # Per-video arrays that several statistics share (each video's
+        # lowest and highest score), computed on first use by skpool._stats.
+        self._derived = {}
 
     @classmethod
     def from_ragged(cls, values, offsets):

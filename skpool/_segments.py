@@ -2,7 +2,7 @@
 
 import numpy as np
 
-__all__ = ["gather_index", "offsets_from_lengths", "segment_sum"]
+__all__ = ["gather_index", "offsets_from_lengths", "segment_sum", "window_sum"]
 
 
 def offsets_from_lengths(lengths):
@@ -12,16 +12,56 @@ def offsets_from_lengths(lengths):
     return offsets
 
 
-def segment_sum(values, lengths):
-    """Sum consecutive segments of ``values`` with the given lengths, 0 for empty ones."""
-    sums = np.zeros(len(lengths), dtype=np.float64)
+def segment_sum(values, lengths, dtype=np.float64, starts=None):
+    """Sum consecutive segments of ``values`` with the given lengths, 0 for empty ones.
+
+    The sums are accumulated in ``dtype``, so that boolean or uint8 flags
+    are counted rather than added modulo 256. ``starts``, the position of
+    each segment in ``values``, saves a cumulative sum when it is known.
+    """
+    if starts is None:
+        starts = offsets_from_lengths(lengths)[:-1]
+    if values.size and len(lengths) and lengths.min() > 0:
+        return np.add.reduceat(values, starts, dtype=dtype)
+    sums = np.zeros(len(lengths), dtype=dtype)
     nonempty = lengths > 0
     if values.size and nonempty.any():
-        starts = offsets_from_lengths(lengths)[:-1]
         # reduceat sums from each start up to the next one, so passing only
         # the non-empty segments' starts makes each sum end where its segment
         # does.
-        sums[nonempty] = np.add.reduceat(values, starts[nonempty])
+        sums[nonempty] = np.add.reduceat(values, starts[nonempty], dtype=dtype)
+    return sums
+
+
+def window_sum(values, starts, widths):
+    """Sum ``values[start:start + width]`` for each window, 0 for an empty one.
+
+    Each window's values are summed in the same order however the windows
+    lie, so a window gives the same sum in a slice of ``values`` as in the
+    whole array.
+    """
+    sums = np.zeros(len(widths))
+    nonempty = widths > 0
+    if not nonempty.any():
+        return sums
+    starts = starts[nonempty]
+    ends = starts + widths[nonempty]
+    if starts[0] == 0 and ends[-1] == len(values) and np.array_equal(
+        starts[1:], ends[:-1]
+    ):
+        # The windows tile the values, as whole videos do.
+        sums[nonempty] = np.add.reduceat(values, starts)
+        return sums
+    # reduceat over [start, end, start, end, ...] sums each window at the
+    # even positions, without copying the windows out. It rejects an index
+    # equal to the length, and without it the last window runs to the end
+    # of the values just the same.
+    bounds = np.empty(2 * len(starts), dtype=np.int64)
+    bounds[0::2] = starts
+    bounds[1::2] = ends
+    if bounds[-1] == len(values):
+        bounds = bounds[:-1]
+    sums[nonempty] = np.add.reduceat(values, bounds)[0::2]
     return sums
 
 

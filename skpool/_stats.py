@@ -6,13 +6,18 @@ no valid frame. `VideoAggregator` and `FramePooler` both call these
 functions through `STATISTICS`, so a formula lives in one place.
 """
 
+import contextvars
+import os
+import threading
+from concurrent import futures
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 from scipy.special import expit
 
-from ._segments import segment_sum
+from ._segments import segment_sum, window_sum
 
 __all__ = [
     "FEATURE_STATISTICS",
@@ -41,32 +46,142 @@ class Statistic:
 # in the CPU cache, and their memory is bounded whatever the data size.
 _BLOCK_FRAMES = 1 << 16
 
+# Frames per block of a plain sum, which makes no temporaries: larger
+# blocks call reduceat fewer times, and there are still several per thread.
+_SUM_BLOCK_FRAMES = 1 << 18
 
-def _window_sum(frames, low, high):
-    """Sum each video's sorted values at ranks ``low`` (inclusive) to ``high``."""
-    width = np.maximum(high - low, 0)
-    sums = np.zeros(len(width))
-    nonempty = width > 0
-    if nonempty.any():
-        starts = (frames.offsets[:-1] + low)[nonempty]
-        ends = starts + width[nonempty]
-        if starts[0] == 0 and ends[-1] == len(frames.values) and np.array_equal(
-            starts[1:], ends[:-1]
-        ):
-            # The windows tile the values, as whole videos do.
-            sums[nonempty] = np.add.reduceat(frames.values, starts)
-            return sums, width
-        # reduceat over [start, end, start, end, ...] sums each window at
-        # the even positions, without copying the windows out. It rejects
-        # an index equal to the length, and without it the last window
-        # runs to the end of the values just the same.
-        bounds = np.empty(2 * len(starts), dtype=np.int64)
-        bounds[0::2] = starts
-        bounds[1::2] = ends
-        if bounds[-1] == len(frames.values):
-            bounds = bounds[:-1]
-        sums[nonempty] = np.add.reduceat(frames.values, bounds)[0::2]
-    return sums, width
+# Below this many frames a statistic runs on the calling thread alone, as
+# handing blocks to other threads would cost more than it saves.
+_MIN_PARALLEL_FRAMES = 4 * _BLOCK_FRAMES
+
+THREADS_VARIABLE = "SKPOOL_NUM_THREADS"
+"""Environment variable that sets how many threads compute one statistic."""
+
+
+def _thread_count():
+    """Return how many threads may compute one statistic.
+
+    `THREADS_VARIABLE` if it is set; else ``OMP_NUM_THREADS``, which joblib
+    sets in its worker processes to their share of the cores, so that a
+    search with ``n_jobs`` runs about one thread per core in all; else the
+    number of CPUs this process may run on.
+    """
+    setting = os.environ.get(THREADS_VARIABLE, "").strip()
+    if setting:
+        threads = int(setting) if setting.isdigit() else 0
+        if threads < 1:
+            raise ValueError(
+                f"{THREADS_VARIABLE}={setting!r} is not a number of threads; "
+                "set it to a positive integer, or to 1 to compute statistics "
+                "on the calling thread only."
+            )
+        return threads
+    # OpenMP accepts one count per nesting level; the first is the outer one.
+    outer = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if outer.isdigit() and int(outer) > 0:
+        return int(outer)
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1  # pragma: no cover - macOS and Windows
+
+
+_helpers = None
+_helpers_size = 0
+_helpers_lock = threading.Lock()
+
+
+def _forget_helpers():
+    # A forked child has none of its parent's threads, so it starts its own.
+    global _helpers, _helpers_size, _helpers_lock
+    _helpers, _helpers_size = None, 0
+    _helpers_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_helpers)
+
+
+def _helper_threads(size):
+    """Return the thread pool shared by all statistics, with at least ``size`` threads.
+
+    Calls from several threads (a search with a threading backend) share
+    it, so together they run at most as many helpers as one call asks for.
+    """
+    global _helpers, _helpers_size
+    with _helpers_lock:
+        if _helpers_size < size:
+            # The pool it replaces finishes its queued blocks, and its idle
+            # threads exit once it is garbage collected.
+            _helpers = ThreadPoolExecutor(size, thread_name_prefix="skpool")
+            _helpers_size = size
+        return _helpers
+
+
+def _video_blocks(offsets, block_frames):
+    """Return the first video of each block of about ``block_frames`` frames, then
+    the number of videos. A longer video is a block of its own."""
+    block_starts = np.arange(block_frames, offsets[-1], block_frames)
+    cuts = np.searchsorted(offsets, block_starts)
+    bounds = np.unique(np.concatenate(([0], cuts, [len(offsets) - 1]))).tolist()
+    if len(bounds) == 1:
+        bounds.append(bounds[0])
+    return bounds
+
+
+def _per_block(frames, compute, block_frames=_BLOCK_FRAMES):
+    """Return the per-video arrays that ``compute`` returns for each block of videos.
+
+    ``compute(videos, values)`` receives a slice of consecutive videos and
+    their sorted values, and returns a tuple of arrays with one element
+    per video of the slice. Blocks run on several threads when there are
+    enough frames (`_thread_count`): numpy releases the GIL while it loops
+    over a block's values. A block's results do not depend on the thread
+    that computes it, so they are the same on any number of threads.
+    """
+    offsets = frames.offsets
+    bounds = _video_blocks(offsets, block_frames)
+    n_videos = len(frames.counts)
+
+    def run(block, results):
+        videos = slice(bounds[block], bounds[block + 1])
+        values = frames.values[offsets[videos.start] : offsets[videos.stop]]
+        for result, part in zip(results, compute(videos, values)):
+            result[videos] = part
+
+    # The first block shows how many arrays there are, and of which types.
+    first = compute(slice(bounds[0], bounds[1]), frames.values[: offsets[bounds[1]]])
+    results = tuple(np.empty(n_videos, dtype=part.dtype) for part in first)
+    for result, part in zip(results, first):
+        result[: bounds[1]] = part
+    n_blocks = len(bounds) - 1
+    threads = min(_thread_count(), n_blocks - 1)
+    if threads < 2 or offsets[-1] < _MIN_PARALLEL_FRAMES:
+        for block in range(1, n_blocks):
+            run(block, results)
+        return results
+    # Every thread, the calling one included, takes the next block left
+    # until none is; a busy core then holds up at most one block.
+    remaining = iter(range(1, n_blocks))
+
+    def work():
+        for block in remaining:
+            run(block, results)
+
+    helpers = _helper_threads(threads - 1)
+    # Each helper runs in a copy of the caller's context, and so under its
+    # numpy.errstate.
+    started = [
+        helpers.submit(contextvars.copy_context().run, work)
+        for _ in range(threads - 1)
+    ]
+    try:
+        work()
+    finally:
+        # No helper may still write into the results once they are returned.
+        futures.wait(started)
+    for helper in started:
+        helper.result()
+    return results
 
 
 def _blockwise_sums(frames, terms):
@@ -80,20 +195,44 @@ def _blockwise_sums(frames, terms):
     """
     counts = frames.counts
     offsets = frames.offsets
-    block_starts = np.arange(_BLOCK_FRAMES, offsets[-1], _BLOCK_FRAMES)
-    cuts = np.searchsorted(offsets, block_starts)
-    bounds = np.unique(np.concatenate(([0], cuts, [len(counts)]))).tolist()
-    if len(bounds) == 1:
-        bounds.append(bounds[0])
-    sums = None
-    for first, last in zip(bounds[:-1], bounds[1:]):
-        videos = slice(first, last)
-        block = terms(videos, frames.values[offsets[first] : offsets[last]])
-        if sums is None:
-            sums = [np.zeros(len(counts)) for _ in block]
-        for total, term in zip(sums, block):
-            total[videos] = segment_sum(term, counts[videos])
-    return sums
+
+    def compute(videos, values):
+        lengths = counts[videos]
+        starts = offsets[videos] - offsets[videos.start]
+        return tuple(
+            segment_sum(term, lengths, starts=starts) for term in terms(videos, values)
+        )
+
+    return list(_per_block(frames, compute))
+
+
+def _count_above(frames, threshold, below=False):
+    """Count each video's scores above ``threshold`` (or below, with ``below``)."""
+    counts = frames.counts
+    offsets = frames.offsets
+    compare = np.less if below else np.greater
+
+    def compute(videos, values):
+        flags = compare(values, threshold).view(np.uint8)
+        starts = offsets[videos] - offsets[videos.start]
+        return (segment_sum(flags, counts[videos], np.int64, starts),)
+
+    (count,) = _per_block(frames, compute, _SUM_BLOCK_FRAMES)
+    return count
+
+
+def _window_sum(frames, low, high):
+    """Sum each video's sorted values at ranks ``low`` (inclusive) to ``high``."""
+    width = np.maximum(high - low, 0)
+    first_rank = np.broadcast_to(low, width.shape)
+    offsets = frames.offsets
+
+    def compute(videos, values):
+        starts = offsets[videos] - offsets[videos.start] + first_rank[videos]
+        return (window_sum(values, starts, width[videos]),)
+
+    (sums,) = _per_block(frames, compute, _SUM_BLOCK_FRAMES)
+    return sums, width
 
 
 def _per_frame(per_video, counts, videos):
@@ -102,14 +241,35 @@ def _per_frame(per_video, counts, videos):
 
 
 def _divide(numerator, denominator):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1), np.nan)
+    """Return ``numerator / denominator``, NaN where the denominator is not positive."""
+    result = np.full(np.shape(numerator), np.nan)
+    np.divide(numerator, denominator, out=result, where=denominator > 0)
+    return result
 
 
 def _empty_to_nan(result, counts):
     result = np.asarray(result, dtype=np.float64)
     result[counts == 0] = np.nan
     return result
+
+
+def _extremes(frames):
+    """Return each video's lowest and highest score, NaN for an empty video.
+
+    Several statistics clip to or scale by them, so they are computed once
+    per `SortedFrames` and kept with it, read-only.
+    """
+    extremes = frames._derived.get("extremes")
+    if extremes is None:
+        counts = frames.counts
+        nonempty = counts > 0
+        lowest = np.full(len(counts), np.nan)
+        highest = np.full(len(counts), np.nan)
+        lowest[nonempty] = frames.values[frames.offsets[:-1][nonempty]]
+        highest[nonempty] = frames.values[frames.offsets[1:][nonempty] - 1]
+        lowest.flags.writeable = highest.flags.writeable = False
+        extremes = frames._derived["extremes"] = (lowest, highest)
+    return extremes
 
 
 def _window_mean(frames, low, high):
@@ -130,7 +290,16 @@ def _window_mean(frames, low, high):
 
 
 def pool_mean(frames):
-    return _window_mean(frames, 0, frames.counts)
+    counts = frames.counts
+    offsets = frames.offsets
+
+    def compute(videos, values):
+        starts = offsets[videos] - offsets[videos.start]
+        return (segment_sum(values, counts[videos], starts=starts),)
+
+    (sums,) = _per_block(frames, compute, _SUM_BLOCK_FRAMES)
+    # Clipped to each video's range, as `_window_mean` explains.
+    return _within_range(_divide(sums, counts), frames)
 
 
 def _within_range(result, frames):
@@ -140,23 +309,16 @@ def _within_range(result, frames):
     past it, so that a video whose frames are all 0.1 would pool to
     0.10000000000000002. Empty videos stay NaN.
     """
-    return np.clip(result, pool_min(frames), pool_max(frames))
+    lowest, highest = _extremes(frames)
+    return np.clip(result, lowest, highest)
 
 
 def pool_max(frames):
-    counts = frames.counts
-    last = np.maximum(frames.offsets[1:] - 1, 0)
-    if frames.values.size == 0:
-        return np.full(len(counts), np.nan)
-    return _empty_to_nan(frames.values[last], counts)
+    return _extremes(frames)[1].copy()
 
 
 def pool_min(frames):
-    counts = frames.counts
-    if frames.values.size == 0:
-        return np.full(len(counts), np.nan)
-    first = np.minimum(frames.offsets[:-1], frames.values.size - 1)
-    return _empty_to_nan(frames.values[first], counts)
+    return _extremes(frames)[0].copy()
 
 
 def _lerp(below, above, weight):
@@ -299,7 +461,9 @@ def pool_logit_mean(frames):
         # is as accurate in absolute terms (within 1e-15), which is all a
         # mean of log-odds keeps; scipy is more accurate only relative to
         # log-odds near 0.
-        return (np.log(clipped / (1 - clipped)),)
+        odds = np.subtract(1, clipped)
+        np.divide(clipped, odds, out=odds)
+        return (np.log(odds, out=odds),)
 
     (sum_logit,) = _blockwise_sums(frames, terms)
     mean_logit = _divide(sum_logit, frames.counts)
@@ -322,32 +486,23 @@ def pool_confident(
     score below ``confident_low``, return their mean; else the plain mean.
     """
     counts = frames.counts
-
-    def terms(videos, values):
-        high = values > confident_high
-        low = values < confident_low
-        return (
-            high.astype(np.float64),
-            low.astype(np.float64),
-            np.where(high, values, 0.0),
-            np.where(low, values, 0.0),
-        )
-
-    n_high, n_low, sum_high, sum_low = _blockwise_sums(frames, terms)
-    mean_high = _divide(sum_high, n_high)
-    mean_low = _divide(sum_low, n_low)
-    mean_all = pool_mean(frames)
+    n_high = _count_above(frames, confident_high)
+    n_low = _count_above(frames, confident_low, below=True)
     use_high = (n_high > np.floor_divide(counts, confident_divisor)) & (
         n_high > confident_min_count
     )
     use_low = ~use_high & (n_low > confident_low_share * counts)
-    result = np.where(use_high, mean_high, np.where(use_low, mean_low, mean_all))
-    return _within_range(_empty_to_nan(result, counts), frames)
+    # Scores are sorted within each video, so the ones above confident_high
+    # are its last n_high, and the ones below confident_low its first n_low.
+    first = np.where(use_high, counts - n_high, 0)
+    end = np.where(use_low, n_low, counts)
+    return _window_mean(frames, first, end)
 
 
 def _shift(frames, positive):
     """Return each video's max (``positive``) or min score, 0 for an empty video."""
-    return np.nan_to_num(pool_max(frames) if positive else pool_min(frames))
+    lowest, highest = _extremes(frames)
+    return np.nan_to_num(highest if positive else lowest)
 
 
 # Below this magnitude, power_mean and lse equal their limits at 0 (the
@@ -356,29 +511,48 @@ def _shift(frames, positive):
 _NEGLIGIBLE_PARAMETER = 1e-100
 
 
-def _log_mean_exp(frames, exponents):
+def _log_mean_exp(frames, exponent, per_video):
     """Return each video's log(mean(exp(x))) for exponents x <= 0.
 
-    ``exponents(videos, values)`` returns x for a block of videos, as
-    `_blockwise_sums` passes them. With a tiny power or sharpness every x
-    is tiny, mean(exp(x)) rounds to 1 and its log to 0, which would return
-    the max instead of a value near the mean. expm1 and log1p keep those
-    digits while the mean of exp(x) stays near 1; further away, exp and
-    log are the accurate ones.
+    ``exponent(values, per_frame)`` returns x, as a new array, for a block
+    of sorted values and ``per_video`` repeated once per frame of their
+    videos. With a tiny power or sharpness every x is tiny, mean(exp(x))
+    rounds to 1 and its log to 0, which would return the max instead of a
+    value near the mean. expm1 and log1p keep those digits while the mean
+    of exp(x) stays above 0.5; further away, exp and log are the accurate
+    ones. Only the videos whose mean of exp(x) is above about 0.5 need
+    expm1, so it is computed for their frames alone when they hold fewer
+    than half of all frames.
     """
     counts = frames.counts
 
-    def terms(videos, values):
-        block = exponents(videos, values)
-        return np.exp(block), np.expm1(block)
+    def exp_terms(videos, values):
+        x = exponent(values, _per_frame(per_video, counts, videos))
+        return (np.exp(x, out=x),)
 
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sum_exp, sum_expm1 = _blockwise_sums(frames, terms)
-        mean_exp = _divide(sum_exp, counts)
-        mean_expm1 = _divide(sum_expm1, counts)
-        return np.where(
-            np.abs(mean_expm1) < 0.5, np.log1p(mean_expm1), np.log(mean_exp)
-        )
+    (sum_exp,) = _blockwise_sums(frames, exp_terms)
+    log_mean = np.log(_divide(sum_exp, counts))
+    # The margin below 0.5 covers the rounding of the sums, which the
+    # test on the mean of expm1 below decides exactly.
+    near_one = np.flatnonzero(sum_exp > (0.5 - 1e-6) * counts)
+    if near_one.size == 0:
+        return log_mean
+    if 2 * counts[near_one].sum() < len(frames.values):
+        subset, subset_per_video = frames.take(near_one), per_video[near_one]
+    else:
+        subset, subset_per_video = frames, per_video
+
+    def expm1_terms(videos, values):
+        x = exponent(values, _per_frame(subset_per_video, subset.counts, videos))
+        return (np.expm1(x, out=x),)
+
+    (sum_expm1,) = _blockwise_sums(subset, expm1_terms)
+    mean_expm1 = _divide(sum_expm1, subset.counts)
+    if subset is frames:
+        mean_expm1 = mean_expm1[near_one]
+    close = np.abs(mean_expm1) < 0.5
+    log_mean[near_one[close]] = np.log1p(mean_expm1[close])
+    return log_mean
 
 
 def pool_power_mean(frames, power=1.0):
@@ -395,21 +569,28 @@ def pool_power_mean(frames, power=1.0):
         # taken in logs because values / scale overflows for a subnormal scale.
         per_video_scale = _shift(frames, power > 0)
         log_scale = np.log(per_video_scale)
+        # A scale of 0 (all scores 0 for power > 0, or one of them for
+        # power < 0) has no finite log: such a video's ratios count as 1,
+        # so that it pools to its scale.
+        unscaled = ~np.isfinite(log_scale)
 
-        def exponents(videos, values):
-            frame_log_scale = _per_frame(log_scale, counts, videos)
-            log_ratio = np.where(
-                np.isfinite(frame_log_scale), np.log(values) - frame_log_scale, 0.0
-            )
-            return power * log_ratio
+        def exponents(values, frame_log_scale):
+            x = np.log(values)
+            x -= frame_log_scale
+            x *= power
+            return x
 
-        growth = _log_mean_exp(frames, exponents) / power
+        log_mean = _log_mean_exp(
+            frames, exponents, np.where(unscaled, 0.0, log_scale)
+        )
+        log_mean[unscaled] = 0.0
+        growth = log_mean / power
         result = per_video_scale * np.exp(growth)
         overflow = np.isinf(result)
         result[overflow] = np.exp(log_scale[overflow] + growth[overflow])
     if power < 0:
         # A zero score makes the power mean 0, its limit as values reach 0.
-        result = np.where(pool_min(frames) == 0, 0.0, result)
+        result = np.where(_extremes(frames)[0] == 0, 0.0, result)
     return _within_range(_empty_to_nan(result, counts), frames)
 
 
@@ -420,27 +601,29 @@ def pool_lse(frames, sharpness=1.0):
         return pool_mean(frames)
     per_video_shift = _shift(frames, sharpness > 0)
 
-    def exponents(videos, values):
-        return sharpness * (values - _per_frame(per_video_shift, counts, videos))
+    def exponents(values, frame_shift):
+        x = values - frame_shift
+        x *= sharpness
+        return x
 
-    log_mean_exp = _log_mean_exp(frames, exponents)
+    log_mean_exp = _log_mean_exp(frames, exponents, per_video_shift)
     result = _empty_to_nan(per_video_shift + log_mean_exp / sharpness, counts)
     return _within_range(result, frames)
 
 
 def pool_noisy_or(frames):
+
+    def terms(videos, values):
+        log_none = np.negative(values)
+        return (np.log1p(log_none, out=log_none),)
+
     with np.errstate(divide="ignore"):
-        (log_none,) = _blockwise_sums(
-            frames, lambda videos, values: (np.log1p(-values),)
-        )
+        (log_none,) = _blockwise_sums(frames, terms)
     return _empty_to_nan(-np.expm1(log_none), frames.counts)
 
 
 def pool_vote(frames, threshold=0.5):
-    (n_above,) = _blockwise_sums(
-        frames, lambda videos, values: ((values > threshold).astype(np.float64),)
-    )
-    return _divide(n_above, frames.counts)
+    return _divide(_count_above(frames, threshold), frames.counts)
 
 
 def pool_linear_softmax(frames):
@@ -459,7 +642,9 @@ def pool_autopool(frames, alpha=0.0):
     per_video_shift = _shift(frames, alpha > 0)
 
     def terms(videos, values):
-        weights = np.exp(alpha * (values - _per_frame(per_video_shift, counts, videos)))
+        weights = values - _per_frame(per_video_shift, counts, videos)
+        weights *= alpha
+        np.exp(weights, out=weights)
         return weights * values, weights
 
     weighted_sum, weight_sum = _blockwise_sums(frames, terms)
@@ -476,9 +661,19 @@ def pool_sharpened_mean(frames, gamma=0.5):
 
     def terms(videos, values):
         distance = values - 0.5
-        sharpened = 0.5 + 0.5 * np.sign(distance) * (2 * np.abs(distance)) ** gamma
-        weights = np.maximum(np.abs(distance), SHARPENED_WEIGHT_FLOOR)
-        return weights * sharpened, weights
+        magnitude = np.abs(distance)
+        weights = np.maximum(magnitude, SHARPENED_WEIGHT_FLOOR)
+        magnitude *= 2
+        moved = magnitude**gamma
+        if gamma > 0:
+            # sign(d) (2|d|)^gamma, with (2|d|)^gamma = 0 where d = 0.
+            np.copysign(moved, distance, out=moved)
+        else:
+            moved *= np.sign(distance)
+        moved *= 0.5
+        moved += 0.5
+        moved *= weights
+        return moved, weights
 
     weighted_sum, weight_sum = _blockwise_sums(frames, terms)
     return _divide(weighted_sum, weight_sum)
