@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._ragged import RaggedFrames, _fill_masked
+from ._ragged import RaggedFrames, _fill_masked, as_ragged
 from ._segments import gather_index
 
 __all__ = [
@@ -179,7 +179,7 @@ def load_predictions(
 
     Parameters
     ----------
-    source : path, DataFrame, dict, 2-D array, list of arrays or RaggedFrames
+    source : path, DataFrame, dict, Series, 2-D array, list of arrays or RaggedFrames
         Where the predictions are:
 
         - a long table with one row per frame, or per face with a face
@@ -192,6 +192,7 @@ def load_predictions(
         - a ``.npy`` file containing a pickled ``{video_id: scores}`` dict, as
           written by ``np.save(path, d)``; needs ``allow_pickle=True``;
         - a dict ``{video_id: 1-D array of scores}``;
+        - a pandas Series of 1-D arrays indexed by video id;
         - a 2-D float array (or a ``.npy`` file of one), one row per video
           padded with NaN, with the video ids in ``ids``;
         - a list of 1-D arrays, or a `RaggedFrames`, with ``ids``.
@@ -326,7 +327,7 @@ def _may_need_ids(source):
     """Tell whether ``source`` may be a form whose videos have no ids."""
     if _is_path(source):
         return _suffix(source) == ".npy"
-    if isinstance(source, Mapping):
+    if isinstance(source, (Mapping, pd.Series)):
         return False
     return not hasattr(source, "columns") and not hasattr(source, "to_pandas")
 
@@ -354,6 +355,17 @@ def _predictions_from_object(source, table_options, ids):
         return source
     if isinstance(source, Mapping):
         return _from_mapping(source, "the dict")
+    if isinstance(source, pd.Series):
+        # As the estimators read it: one array of frame scores per row,
+        # the index naming the videos.
+        videos = as_ragged(source)
+        if videos.n_features is not None:
+            raise ValueError(
+                "The Series contains 2-D arrays; each video's scores must be a 1-D "
+                "array with one score per frame."
+            )
+        _check_unique_ids(videos.ids, "the Series")
+        return videos
     if isinstance(source, pd.DataFrame):
         return _from_table(source, "the DataFrame", **table_options)
     if hasattr(source, "to_pandas"):

@@ -8,6 +8,7 @@ Python, or an error that names the value at fault.
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
@@ -310,3 +311,19 @@ def test_frame_scorer_fake_real_labels_suggest_fake():
     videos = skpool.RaggedFrames.from_list([np.zeros((2, 3)), np.ones((1, 3))])
     with pytest.raises(ValueError, match=r"for example pos_label='fake'"):
         skpool.FrameScorer(LogisticRegression()).fit(videos, ["fake", "real"])
+
+
+# A pandas Series of frame arrays, as the estimators take it -------------------
+
+
+def test_load_predictions_series():
+    series = pd.Series([[0.1, 0.2], [0.9]], index=["a.mp4", "b.mp4"])
+    videos = skpool.load_predictions(series, video_ids=["b.mp4", "a.mp4"])
+    assert videos.ids.tolist() == ["b.mp4", "a.mp4"]
+    assert_allclose(videos.values, [0.9, 0.1, 0.2])
+
+
+def test_load_predictions_series_duplicate_index():
+    series = pd.Series([[0.1], [0.9]], index=["a.mp4", "a.mp4"])
+    with pytest.raises(ValueError, match=r"names 1 videos more than once: 'a.mp4'"):
+        skpool.load_predictions(series)
