@@ -32,9 +32,18 @@ def test_csv_trailing_comma_keeps_columns(tmp_path):
     assert_allclose(videos[1], [0.1])
 
 
-def test_csv_extra_field_raises(tmp_path):
+@pytest.mark.parametrize(
+    "text",
+    [
+        "video,frame,score\na.mp4,0,0.9,0.7\nb.mp4,0,0.1,0.2\n",
+        # A header that lost a column name: the frame numbers became ids.
+        "video,score\na.mp4,0,0.9\na.mp4,1,0.7\nb.mp4,0,0.1\n",
+    ],
+    ids=["extra-value", "header-short"],
+)
+def test_csv_extra_field_raises(tmp_path, text):
     path = tmp_path / "p.csv"
-    path.write_text("video,frame,score\na.mp4,0,0.9,0.7\nb.mp4,0,0.1,0.2\n")
+    path.write_text(text)
     with pytest.raises(ValueError, match=r"p.csv' has rows with more fields"):
         skpool.load_predictions(path)
 
