@@ -1,8 +1,8 @@
-"""Inputs a careless but realistic user sends, each once wrong before a fix.
+"""Inputs a careless but realistic user sends, at every public entry point.
 
-Every case here returned silently wrong numbers, lost videos or crashed
-with an unclear message. The tests check the right value against plain
-Python, or an error that names the value at fault.
+Each case must give the right value, checked against plain Python, or an
+error that names the value at fault: no silently wrong number, lost video
+or unclear crash.
 """
 
 import re
@@ -19,8 +19,8 @@ from skpool._cli import main as skpool_main
 # CSV rows with one field more than the header -----------------------------
 #
 # pandas reads such a file with the first column as the index, so every
-# column shifts one place left: the frame number became the video id and
-# the score column was read from the empty trailing field.
+# column would shift one place left: the frame number would become the
+# video id, and the score would be read from the empty trailing field.
 
 
 def test_csv_trailing_comma_keeps_columns(tmp_path):
@@ -36,7 +36,7 @@ def test_csv_trailing_comma_keeps_columns(tmp_path):
     "text",
     [
         "video,frame,score\na.mp4,0,0.9,0.7\nb.mp4,0,0.1,0.2\n",
-        # A header that lost a column name: the frame numbers became ids.
+        # A header without the frame column's name.
         "video,score\na.mp4,0,0.9\na.mp4,1,0.7\nb.mp4,0,0.1\n",
     ],
     ids=["extra-value", "header-short"],
