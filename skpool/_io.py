@@ -1087,6 +1087,13 @@ def _check_near_matches(names, unrequested):
         )
 
 
+def _id_text(video_id):
+    """Return an id as text, decoding bytes (b"a.mp4" is "a.mp4", not "b'a.mp4'")."""
+    if isinstance(video_id, bytes):
+        return video_id.decode("utf-8", errors="replace")
+    return str(video_id)
+
+
 def _check_id_types(names, available):
     """Raise if requested ids match available ones only as text, as 7 and "7".
 
@@ -1094,9 +1101,9 @@ def _check_id_types(names, available):
     integers; matched as they are, every such video would silently get no
     frames.
     """
-    by_text = {str(video_id): video_id for video_id in available.tolist()}
+    by_text = {_id_text(video_id): video_id for video_id in available.tolist()}
     for name in names:
-        text = str(name)
+        text = _id_text(name)
         if text in by_text:
             other = by_text[text]
             raise ValueError(

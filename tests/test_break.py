@@ -336,3 +336,11 @@ def test_load_predictions_series_duplicate_index():
     series = pd.Series([[0.1], [0.9]], index=["a.mp4", "a.mp4"])
     with pytest.raises(ValueError, match=r"names 1 videos more than once: 'a.mp4'"):
         skpool.load_predictions(series)
+
+
+def test_align_videos_bytes_ids_name_type():
+    videos = skpool.RaggedFrames.from_list([[0.1], [0.2]], ids=[b"a.mp4", b"b.mp4"])
+    with pytest.raises(
+        ValueError, match=r"'a.mp4' \(str\) matches .* b'a.mp4' \(bytes\)"
+    ):
+        skpool.align_videos(videos, ["a.mp4", "b.mp4"])
