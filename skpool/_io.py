@@ -1252,6 +1252,11 @@ def load_dfdc_labels(metadata, video_ids=None, *, missing="error"):
     """
     _check_option(missing, "missing", ("error", "nan"))
     sources = metadata if isinstance(metadata, (list, tuple)) else [metadata]
+    if len(sources) == 0:
+        raise ValueError(
+            f"Got no metadata to read (an empty {type(metadata).__name__}); pass "
+            "one or more metadata.json paths or dicts."
+        )
     parts = [_read_dfdc_metadata(source) for source in sources]
     labels = _merge_labels(parts)
     if video_ids is None:

@@ -344,3 +344,11 @@ def test_align_videos_bytes_ids_name_type():
         ValueError, match=r"'a.mp4' \(str\) matches .* b'a.mp4' \(bytes\)"
     ):
         skpool.align_videos(videos, ["a.mp4", "b.mp4"])
+
+
+@pytest.mark.parametrize("metadata", [[], ()], ids=["list", "tuple"])
+def test_dfdc_labels_no_files_raises(metadata):
+    with pytest.raises(ValueError, match=r"no metadata.*one or more"):
+        skpool.load_dfdc_labels(metadata)
+    with pytest.raises(ValueError, match=r"no metadata.*one or more"):
+        skpool.load_dataset({"a": [0.1]}, metadata)
