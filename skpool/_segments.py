@@ -2,7 +2,13 @@
 
 import numpy as np
 
-__all__ = ["gather_index", "offsets_from_lengths", "segment_sum", "window_sum"]
+__all__ = [
+    "gather_index",
+    "offsets_from_lengths",
+    "segment_product",
+    "segment_sum",
+    "window_sum",
+]
 
 
 def offsets_from_lengths(lengths):
@@ -19,18 +25,27 @@ def segment_sum(values, lengths, dtype=np.float64, starts=None):
     are counted rather than added modulo 256. ``starts``, the position of
     each segment in ``values``, saves a cumulative sum when it is known.
     """
+    return _segment_reduce(np.add, values, lengths, dtype, starts)
+
+
+def segment_product(values, lengths, starts=None):
+    """Multiply consecutive segments of ``values``, 1 for empty ones."""
+    return _segment_reduce(np.multiply, values, lengths, np.float64, starts)
+
+
+def _segment_reduce(ufunc, values, lengths, dtype, starts):
     if starts is None:
         starts = offsets_from_lengths(lengths)[:-1]
     if values.size and len(lengths) and lengths.min() > 0:
-        return np.add.reduceat(values, starts, dtype=dtype)
-    sums = np.zeros(len(lengths), dtype=dtype)
+        return ufunc.reduceat(values, starts, dtype=dtype)
+    reduced = np.full(len(lengths), ufunc.identity, dtype=dtype)
     nonempty = lengths > 0
     if values.size and nonempty.any():
-        # reduceat sums from each start up to the next one, so passing only
-        # the non-empty segments' starts makes each sum end where its segment
-        # does.
-        sums[nonempty] = np.add.reduceat(values, starts[nonempty], dtype=dtype)
-    return sums
+        # reduceat reduces from each start up to the next one, so passing
+        # only the non-empty segments' starts makes each one end where its
+        # segment does.
+        reduced[nonempty] = ufunc.reduceat(values, starts[nonempty], dtype=dtype)
+    return reduced
 
 
 def window_sum(values, starts, widths):
@@ -46,8 +61,10 @@ def window_sum(values, starts, widths):
         return sums
     starts = starts[nonempty]
     ends = starts + widths[nonempty]
-    if starts[0] == 0 and ends[-1] == len(values) and np.array_equal(
-        starts[1:], ends[:-1]
+    if (
+        starts[0] == 0
+        and ends[-1] == len(values)
+        and np.array_equal(starts[1:], ends[:-1])
     ):
         # The windows tile the values, as whole videos do.
         sums[nonempty] = np.add.reduceat(values, starts)

@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 from scipy.special import expit
 
-from ._segments import segment_sum, window_sum
+from ._segments import segment_product, segment_sum, window_sum
 
 __all__ = [
     "FEATURE_STATISTICS",
@@ -61,10 +61,10 @@ THREADS_VARIABLE = "SKPOOL_NUM_THREADS"
 def _thread_count():
     """Return how many threads may compute one statistic.
 
-    `THREADS_VARIABLE` if it is set; else ``OMP_NUM_THREADS``, which joblib
-    sets in its worker processes to their share of the cores, so that a
-    search with ``n_jobs`` runs about one thread per core in all; else the
-    number of CPUs this process may run on.
+    The count is `THREADS_VARIABLE` if it is set, else ``OMP_NUM_THREADS``,
+    else the number of CPUs this process may run on. joblib sets
+    ``OMP_NUM_THREADS`` in its worker processes to their share of the
+    cores, so a search with ``n_jobs`` runs about one thread per core.
     """
     setting = os.environ.get(THREADS_VARIABLE, "").strip()
     if setting:
@@ -105,7 +105,7 @@ def _helper_threads(size):
     """Return the thread pool shared by all statistics, with at least ``size`` threads.
 
     Calls from several threads (a search with a threading backend) share
-    it, so together they run at most as many helpers as one call asks for.
+    it, so together they run at most as many helpers as one call requests.
     """
     global _helpers, _helpers_size
     with _helpers_lock:
@@ -128,18 +128,19 @@ def _video_blocks(offsets, block_frames):
     return bounds
 
 
-def _per_block(frames, compute, block_frames=_BLOCK_FRAMES):
+def _per_block(frames, compute, block_frames=None):
     """Return the per-video arrays that ``compute`` returns for each block of videos.
 
     ``compute(videos, values)`` receives a slice of consecutive videos and
     their sorted values, and returns a tuple of arrays with one element
-    per video of the slice. Blocks run on several threads when there are
+    per video of the slice, for blocks of about ``block_frames`` frames
+    (`_BLOCK_FRAMES` by default). Blocks run on several threads when there are
     enough frames (`_thread_count`): numpy releases the GIL while it loops
     over a block's values. A block's results do not depend on the thread
     that computes it, so they are the same on any number of threads.
     """
     offsets = frames.offsets
-    bounds = _video_blocks(offsets, block_frames)
+    bounds = _video_blocks(offsets, block_frames or _BLOCK_FRAMES)
     n_videos = len(frames.counts)
 
     def run(block, results):
@@ -171,8 +172,7 @@ def _per_block(frames, compute, block_frames=_BLOCK_FRAMES):
     # Each helper runs in a copy of the caller's context, and so under its
     # numpy.errstate.
     started = [
-        helpers.submit(contextvars.copy_context().run, work)
-        for _ in range(threads - 1)
+        helpers.submit(contextvars.copy_context().run, work) for _ in range(threads - 1)
     ]
     try:
         work()
@@ -206,19 +206,24 @@ def _blockwise_sums(frames, terms):
     return list(_per_block(frames, compute))
 
 
-def _count_above(frames, threshold, below=False):
-    """Count each video's scores above ``threshold`` (or below, with ``below``)."""
+def _count_beyond(frames, thresholds, below=()):
+    """Count each video's scores above each threshold, and below each of ``below``."""
     counts = frames.counts
     offsets = frames.offsets
-    compare = np.less if below else np.greater
+    # Counts accumulate in int32 when no video could overflow it, which
+    # reduceat converts uint8 flags to faster than int64.
+    dtype = np.int32 if counts.size == 0 or counts.max() < 2**31 else np.int64
+    comparisons = [(np.greater, t) for t in thresholds] + [(np.less, t) for t in below]
 
     def compute(videos, values):
-        flags = compare(values, threshold).view(np.uint8)
         starts = offsets[videos] - offsets[videos.start]
-        return (segment_sum(flags, counts[videos], np.int64, starts),)
+        lengths = counts[videos]
+        return tuple(
+            segment_sum(compare(values, t).view(np.uint8), lengths, dtype, starts)
+            for compare, t in comparisons
+        )
 
-    (count,) = _per_block(frames, compute, _SUM_BLOCK_FRAMES)
-    return count
+    return _per_block(frames, compute)
 
 
 def _window_sum(frames, low, high):
@@ -486,10 +491,12 @@ def pool_confident(
     score below ``confident_low``, return their mean; else the plain mean.
     """
     counts = frames.counts
-    n_high = _count_above(frames, confident_high)
-    n_low = _count_above(frames, confident_low, below=True)
-    use_high = (n_high > np.floor_divide(counts, confident_divisor)) & (
-        n_high > confident_min_count
+    n_high, n_low = _count_beyond(frames, [confident_high], [confident_low])
+    use_high = n_high > confident_min_count
+    # floor_divide of floats is slow, so it is left to the videos it decides.
+    candidates = np.flatnonzero(use_high)
+    use_high[candidates] = n_high[candidates] > np.floor_divide(
+        counts[candidates], confident_divisor
     )
     use_low = ~use_high & (n_low > confident_low_share * counts)
     # Scores are sorted within each video, so the ones above confident_high
@@ -511,7 +518,21 @@ def _shift(frames, positive):
 _NEGLIGIBLE_PARAMETER = 1e-100
 
 
-def _log_mean_exp(frames, exponent, per_video):
+# exp(x) of |x| up to this stays far from overflow and from subnormal
+# numbers, even summed over millions of frames.
+_SAFE_EXPONENT = 600.0
+
+
+def _exp_is_safe(frames, rate):
+    """Return whether exp(rate * p) is a normal float for every score p."""
+    lowest, highest = _extremes(frames)
+    if not np.isfinite(rate) or np.isnan(lowest).all():
+        return np.isfinite(rate)
+    largest = max(abs(np.nanmin(lowest)), abs(np.nanmax(highest)))
+    return abs(rate) * largest <= _SAFE_EXPONENT
+
+
+def _log_mean_exp(frames, exponent, per_video, exp_sums=None):
     """Return each video's log(mean(exp(x))) for exponents x <= 0.
 
     ``exponent(values, per_frame)`` returns x, as a new array, for a block
@@ -522,7 +543,9 @@ def _log_mean_exp(frames, exponent, per_video):
     of exp(x) stays above 0.5; further away, exp and log are the accurate
     ones. Only the videos whose mean of exp(x) is above about 0.5 need
     expm1, so it is computed for their frames alone when they hold fewer
-    than half of all frames.
+    than half of all frames. ``exp_sums()``, if given, returns each
+    video's sum of exp(x) within a few units in the last place, faster than
+    x and exp(x) frame by frame.
     """
     counts = frames.counts
 
@@ -530,10 +553,13 @@ def _log_mean_exp(frames, exponent, per_video):
         x = exponent(values, _per_frame(per_video, counts, videos))
         return (np.exp(x, out=x),)
 
-    (sum_exp,) = _blockwise_sums(frames, exp_terms)
+    if exp_sums is None:
+        (sum_exp,) = _blockwise_sums(frames, exp_terms)
+    else:
+        sum_exp = exp_sums()
     log_mean = np.log(_divide(sum_exp, counts))
-    # The margin below 0.5 covers the rounding of the sums, which the
-    # test on the mean of expm1 below decides exactly.
+    # The margin below 0.5 covers the rounding of the sums, and the mean
+    # of expm1 decides which of these videos use it.
     near_one = np.flatnonzero(sum_exp > (0.5 - 1e-6) * counts)
     if near_one.size == 0:
         return log_mean
@@ -564,34 +590,90 @@ def pool_power_mean(frames, power=1.0):
             )
             geometric = _empty_to_nan(np.exp(_divide(sum_log, counts)), counts)
             return _within_range(geometric, frames)
-        # Scaling by the max (power > 0) or the min (power < 0) keeps
-        # values**power within [0, 1] and so free of overflow. The ratio is
-        # taken in logs because values / scale overflows for a subnormal scale.
-        per_video_scale = _shift(frames, power > 0)
-        log_scale = np.log(per_video_scale)
-        # A scale of 0 (all scores 0 for power > 0, or one of them for
-        # power < 0) has no finite log: such a video's ratios count as 1,
-        # so that it pools to its scale.
-        unscaled = ~np.isfinite(log_scale)
-
-        def exponents(values, frame_log_scale):
-            x = np.log(values)
-            x -= frame_log_scale
-            x *= power
-            return x
-
-        log_mean = _log_mean_exp(
-            frames, exponents, np.where(unscaled, 0.0, log_scale)
-        )
-        log_mean[unscaled] = 0.0
-        growth = log_mean / power
-        result = per_video_scale * np.exp(growth)
-        overflow = np.isinf(result)
-        result[overflow] = np.exp(log_scale[overflow] + growth[overflow])
+        if _has_direct_power(frames, power):
+            (sums,) = _blockwise_sums(
+                frames, lambda videos, values: (_direct_power(values, power),)
+            )
+            result = np.power(_divide(sums, counts), 1 / power)
+        else:
+            result = _scaled_power_mean(frames, power)
     if power < 0:
         # A zero score makes the power mean 0, its limit as values reach 0.
         result = np.where(_extremes(frames)[0] == 0, 0.0, result)
     return _within_range(_empty_to_nan(result, counts), frames)
+
+
+# Powers that are multiples of 1/2 up to this size are computed with square
+# roots and products: faster than exp and log, and more accurate. Larger
+# ones would take more products than exp and log cost.
+_DIRECT_POWER_LIMIT = 4.0
+
+# Scores whose power is within 2 ** +-_DIRECT_POWER_RANGE stay normal
+# floats, and so do sums of millions of them.
+_DIRECT_POWER_RANGE = 900.0
+
+
+def _has_direct_power(frames, power):
+    """Return whether `_direct_power` computes every score's ``power`` accurately."""
+    halves = 2 * abs(power)
+    if halves != np.round(halves) or abs(power) > _DIRECT_POWER_LIMIT:
+        return False
+    # A video's largest term is its max ** power (or min ** power for a
+    # negative power); terms far below it do not count. A video whose scale
+    # is 0 pools to 0 whatever its terms.
+    lowest, highest = _extremes(frames)
+    scale = highest if power > 0 else lowest
+    scale = scale[scale > 0]
+    if scale.size == 0:
+        return True
+    exponents = np.abs(power * np.log2([scale.min(), scale.max()]))
+    return bool(np.all(exponents <= _DIRECT_POWER_RANGE))
+
+
+def _direct_power(values, power):
+    """Return ``values ** power``, for a multiple of 1/2, by roots and products."""
+    halves = round(2 * abs(power))
+    result = np.sqrt(values) if halves % 2 else None
+    square, whole = values, halves // 2
+    while whole:
+        if whole % 2:
+            if result is None:
+                result = square.copy() if square is values else square
+            else:
+                result *= square
+        whole //= 2
+        if whole:
+            square = square * square
+    if power < 0:
+        np.reciprocal(result, out=result)
+    return result
+
+
+def _scaled_power_mean(frames, power):
+    """Return each video's power mean through exp and log, for any nonzero power."""
+    # Scaling by the max (power > 0) or the min (power < 0) keeps
+    # values**power within [0, 1] and so free of overflow. The ratio is
+    # taken in logs because values / scale overflows for a subnormal scale.
+    per_video_scale = _shift(frames, power > 0)
+    log_scale = np.log(per_video_scale)
+    # A scale of 0 (all scores 0 for power > 0, or one of them for
+    # power < 0) has no finite log: such a video's ratios count as 1,
+    # so that it pools to its scale.
+    unscaled = ~np.isfinite(log_scale)
+
+    def exponents(values, frame_log_scale):
+        x = np.log(values)
+        x -= frame_log_scale
+        x *= power
+        return x
+
+    log_mean = _log_mean_exp(frames, exponents, np.where(unscaled, 0.0, log_scale))
+    log_mean[unscaled] = 0.0
+    growth = log_mean / power
+    result = per_video_scale * np.exp(growth)
+    overflow = np.isinf(result)
+    result[overflow] = np.exp(log_scale[overflow] + growth[overflow])
+    return result
 
 
 def pool_lse(frames, sharpness=1.0):
@@ -606,24 +688,58 @@ def pool_lse(frames, sharpness=1.0):
         x *= sharpness
         return x
 
-    log_mean_exp = _log_mean_exp(frames, exponents, per_video_shift)
+    def exp_sums():
+        # sum(exp(r (p - shift))) = exp(-r shift) sum(exp(r p)), without
+        # repeating the shift for every frame.
+        (sums,) = _blockwise_sums(
+            frames, lambda videos, values: (np.exp(values * sharpness),)
+        )
+        return sums * np.exp(-sharpness * per_video_shift)
+
+    log_mean_exp = _log_mean_exp(
+        frames,
+        exponents,
+        per_video_shift,
+        exp_sums if _exp_is_safe(frames, sharpness) else None,
+    )
     result = _empty_to_nan(per_video_shift + log_mean_exp / sharpness, counts)
     return _within_range(result, frames)
 
 
 def pool_noisy_or(frames):
+    """1 - prod(1 - p): the probability that at least one frame is positive.
 
-    def terms(videos, values):
-        log_none = np.negative(values)
-        return (np.log1p(log_none, out=log_none),)
+    The product of 1 - p keeps its relative accuracy, as 1 - p rounds by at
+    most half a unit in the last place, and so does 1 minus it while the
+    product is at most 0.5. Above that, 1 minus it would lose digits, so
+    those videos sum log1p(-p) instead and return -expm1 of the sum.
+    """
+    counts = frames.counts
+    offsets = frames.offsets
 
-    with np.errstate(divide="ignore"):
-        (log_none,) = _blockwise_sums(frames, terms)
-    return _empty_to_nan(-np.expm1(log_none), frames.counts)
+    def products(videos, values):
+        starts = offsets[videos] - offsets[videos.start]
+        return (segment_product(1 - values, counts[videos], starts),)
+
+    (none,) = _per_block(frames, products)
+    result = _empty_to_nan(1 - none, counts)
+    unlikely = np.flatnonzero((none > 0.5) & (counts > 0))
+    if unlikely.size:
+        subset = frames.take(unlikely)
+
+        def terms(videos, values):
+            log_none = np.negative(values)
+            return (np.log1p(log_none, out=log_none),)
+
+        with np.errstate(divide="ignore"):
+            (log_none,) = _blockwise_sums(subset, terms)
+        result[unlikely] = -np.expm1(log_none)
+    return result
 
 
 def pool_vote(frames, threshold=0.5):
-    return _divide(_count_above(frames, threshold), frames.counts)
+    (n_above,) = _count_beyond(frames, [threshold])
+    return _divide(n_above, frames.counts)
 
 
 def pool_linear_softmax(frames):
@@ -640,10 +756,16 @@ def pool_autopool(frames, alpha=0.0):
     """Softmax-weighted mean, sum p e^(alpha p) / sum e^(alpha p) (McFee et al., 2018)."""
     counts = frames.counts
     per_video_shift = _shift(frames, alpha > 0)
+    # The shift cancels out of the ratio and only guards exp(alpha p)
+    # against overflow, so it is left out when `_exp_is_safe` rules that out.
+    shifted = not _exp_is_safe(frames, alpha)
 
     def terms(videos, values):
-        weights = values - _per_frame(per_video_shift, counts, videos)
-        weights *= alpha
+        if shifted:
+            weights = values - _per_frame(per_video_shift, counts, videos)
+            weights *= alpha
+        else:
+            weights = values * alpha
         np.exp(weights, out=weights)
         return weights * values, weights
 
