@@ -210,20 +210,29 @@ def _count_beyond(frames, thresholds, below=()):
     """Count each video's scores above each threshold, and below each of ``below``."""
     counts = frames.counts
     offsets = frames.offsets
-    # Counts accumulate in int32 when no video could overflow it, which
-    # reduceat converts uint8 flags to faster than int64.
-    dtype = np.int32 if counts.size == 0 or counts.max() < 2**31 else np.int64
     comparisons = [(np.greater, t) for t in thresholds] + [(np.less, t) for t in below]
+    if _thread_count() > 1 and offsets[-1] >= _MIN_PARALLEL_FRAMES:
+        # reduceat holds the GIL while it converts uint8 flags to a wider
+        # type, so threads sum the flags as float64, which it does not convert.
+        dtype, flag_type = np.float64, np.float64
+    else:
+        # On one thread, converting uint8 flags inside reduceat is faster
+        # than float64 flags, and int32 is faster than int64.
+        dtype = np.int32 if counts.size == 0 or counts.max() < 2**31 else np.int64
+        flag_type = np.uint8
 
     def compute(videos, values):
         starts = offsets[videos] - offsets[videos.start]
         lengths = counts[videos]
         return tuple(
-            segment_sum(compare(values, t).view(np.uint8), lengths, dtype, starts)
+            segment_sum(
+                compare(values, t).astype(flag_type, copy=False), lengths, dtype, starts
+            )
             for compare, t in comparisons
         )
 
-    return _per_block(frames, compute)
+    # Sums of float64 flags are exact integers.
+    return [count.astype(np.int64, copy=False) for count in _per_block(frames, compute)]
 
 
 def _window_sum(frames, low, high):
@@ -876,6 +885,17 @@ def pool_frames(videos, method, **params):
     -------
     ndarray of float64 of shape (n_videos,)
         NaN for videos without a valid frame, except 0 for "n_frames".
+
+    Notes
+    -----
+    From about 260,000 frames on, a statistic runs on several threads,
+    each taking blocks of consecutive videos, with the same result on
+    any number of threads. The environment variable ``SKPOOL_NUM_THREADS``
+    sets their number (1 keeps all work on the calling thread); without
+    it, ``OMP_NUM_THREADS`` does, and without either, the number of CPUs
+    the process may use. joblib sets ``OMP_NUM_THREADS`` in the worker
+    processes of a search with ``n_jobs``, so the workers share the cores
+    instead of each starting one thread per core.
     """
     statistic = FEATURE_STATISTICS[method]
     used = {name: params[name] for name in statistic.params if name in params}
