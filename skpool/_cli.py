@@ -240,6 +240,14 @@ def _add_input_options(parser):
         metavar="NAME",
         help="frame score column of a CSV or Parquet table",
     )
+    reading.add_argument(
+        "--drop-duplicates",
+        action="store_true",
+        help=(
+            "drop table rows that repeat a (video, frame, face) key with the same "
+            "score; keys repeated with different scores still stop the run"
+        ),
+    )
 
 
 def _add_search_options(parser):
@@ -438,7 +446,10 @@ def load_bundled():
 
 def _reading_options(args):
     """Return the load_predictions options set on the command line."""
-    options = {"allow_pickle": args.allow_pickle}
+    options = {
+        "allow_pickle": args.allow_pickle,
+        "drop_duplicates": args.drop_duplicates,
+    }
     if args.video_column is not None:
         options["video"] = args.video_column
     if args.score_column is not None:
@@ -473,16 +484,34 @@ def load_videos(path, args):
         try:
             videos = load_predictions(path, **_reading_options(args))
         except ValueError as error:
-            raise CommandError(_with_pickle_hint(error, args)) from None
+            raise CommandError(_with_command_line_hints(error, args)) from None
     _report_warnings(caught)
     return videos
 
 
-def _with_pickle_hint(error, args):
-    """Add the command-line spelling of allow_pickle to a loader's message."""
+# Loader options named in load_predictions' messages, and their flags.
+_FLAG_OF_OPTION = {
+    "allow_pickle=True": "--allow-pickle",
+    "drop_duplicates=True": "--drop-duplicates",
+    "Set video=": "--video-column NAME",
+    "Set score=": "--score-column NAME",
+}
+
+
+def _with_command_line_hints(error, args, labels_path=None):
+    """Add the command-line spelling of the loader options a message names.
+
+    The column flags set the predictions table's columns, so they are not
+    offered for a message about the labels file.
+    """
     message = _one_line(error)
-    if "allow_pickle=True" in message and not args.allow_pickle:
-        message += " On the command line, pass --allow-pickle."
+    flags = [flag for option, flag in _FLAG_OF_OPTION.items() if option in message]
+    if "--allow-pickle" in flags and args.allow_pickle:
+        flags.remove("--allow-pickle")
+    if labels_path is not None and Path(labels_path).name in message:
+        flags = [flag for flag in flags if not flag.endswith("-column NAME")]
+    if flags:
+        message += " On the command line, pass " + " or ".join(flags) + "."
     return message
 
 
@@ -507,7 +536,8 @@ def load_labelled(predictions, labels_path, args):
             labels = _labels_source(labels_path)
             videos, y = load_dataset(predictions, labels, **_reading_options(args))
         except ValueError as error:
-            raise CommandError(_with_pickle_hint(error, args)) from None
+            hinted = _with_command_line_hints(error, args, labels_path=labels_path)
+            raise CommandError(hinted) from None
     _report_warnings(caught)
     return Dataset(videos, _binary_labels(y, labels_path), str(predictions))
 

@@ -633,3 +633,39 @@ def test_error_predict_option_of_other_method(capsys, dfdc_folder, tmp_path):
     assert_one_line_error(status, err, "--q has no effect with --method mean")
     assert "--method quantile" in err
     assert not (tmp_path / "s.csv").exists()
+
+
+def test_compare_column_error_names_flag(tmp_path, capsys):
+    table = tmp_path / "frames.csv"
+    table.write_text("filename,frame,score\na.mp4,0,0.9\nb.mp4,0,0.1\n")
+    labels = tmp_path / "labels.csv"
+    labels.write_text("video,label\na.mp4,1\nb.mp4,0\n")
+    assert main(["compare", str(table), "--labels", str(labels)]) != 0
+    error = capsys.readouterr().err
+    assert "no video column 'video'" in error
+    assert "--video-column NAME" in error
+
+
+def test_compare_labels_column_error_has_no_column_flag(tmp_path, capsys):
+    table = tmp_path / "frames.csv"
+    table.write_text("video,frame,score\na.mp4,0,0.9\nb.mp4,0,0.1\n")
+    labels = tmp_path / "labels.csv"
+    labels.write_text("clip,label\na.mp4,1\nb.mp4,0\n")
+    assert main(["compare", str(table), "--labels", str(labels)]) != 0
+    error = capsys.readouterr().err
+    assert "labels.csv" in error
+    assert "--video-column" not in error
+
+
+def test_predict_drop_duplicates_flag(tmp_path, capsys):
+    table = tmp_path / "frames.csv"
+    table.write_text("video,frame,score\na.mp4,0,0.9\na.mp4,0,0.9\nb.mp4,0,0.2\n")
+    out = tmp_path / "submission.csv"
+    assert main(["predict", str(table), "--out", str(out)]) != 0
+    assert "--drop-duplicates" in capsys.readouterr().err
+    assert main(["predict", str(table), "--out", str(out), "--drop-duplicates"]) == 0
+    assert out.read_text().splitlines() == [
+        "filename,label",
+        "a.mp4,0.9",
+        "b.mp4,0.2",
+    ]
