@@ -700,9 +700,11 @@ def pool_lse(frames, sharpness=1.0):
     def exp_sums():
         # sum(exp(r (p - shift))) = exp(-r shift) sum(exp(r p)), without
         # repeating the shift for every frame.
-        (sums,) = _blockwise_sums(
-            frames, lambda videos, values: (np.exp(values * sharpness),)
-        )
+        def terms(videos, values):
+            x = values * sharpness
+            return (np.exp(x, out=x),)
+
+        (sums,) = _blockwise_sums(frames, terms)
         return sums * np.exp(-sharpness * per_video_shift)
 
     log_mean_exp = _log_mean_exp(

@@ -2,6 +2,7 @@
 
 import itertools
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -158,3 +159,21 @@ def test_thread_count_follows_settings(monkeypatch):
     monkeypatch.delenv("SKPOOL_NUM_THREADS")
     monkeypatch.setenv("OMP_NUM_THREADS", "")
     assert _stats._thread_count() >= 1
+
+
+def test_concurrent_callers_share_helpers(many_small_blocks):
+    # Several searches on threads call pool_frames at once, each on its own
+    # container, while the helper threads serve all of them.
+    methods = sorted(STATISTICS)
+    params = {"power": 2.5, "sharpness": 3.0, "alpha": 2.0}
+    expected = {}
+    for method in methods:
+        expected[method] = pool_frames(make_frames(3), method, **params)
+
+    def pool(method):
+        return method, pool_frames(make_frames(3), method, **params)
+
+    with ThreadPoolExecutor(4) as callers:
+        pooled = dict(callers.map(pool, methods * 2))
+    for method in methods:
+        np.testing.assert_array_equal(pooled[method], expected[method])
