@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from ._learn import LEARNABLE, apply_sigmoid, fit_sigmoid, learn_parameter
 from ._sklearn_compat import Interval, RealNotInt, StrOptions, _fit_context
 from ._stats import QUANTILE_METHODS, STATISTICS, pool_frames
-from ._validation import check_frame_scores, describe_video, example_pos_label
+from ._validation import check_frame_scores, describe_video, resolve_pos_label
 
 __all__ = ["VideoAggregator", "default_grid"]
 
@@ -283,7 +283,14 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
         self._check_cross_params()
         videos = check_frame_scores(X, logits=self.logits)
         self.classes_ = self._check_targets(y, len(videos))
-        self.pos_label_ = self._resolve_pos_label(self.classes_)
+        self.pos_label_ = resolve_pos_label(
+            self.classes_,
+            self.pos_label,
+            reason=(
+                "VideoAggregator cannot tell which class the frame scores are "
+                "the probability of"
+            ),
+        )
         self._pos_column = int(np.flatnonzero(self.classes_ == self.pos_label_)[0])
 
         self._fit_learned(videos, column_or_1d(y) == self.pos_label_)
@@ -349,26 +356,6 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
                 "StratifiedKFold."
             )
         return classes
-
-    def _resolve_pos_label(self, classes):
-        if self.pos_label is not None:
-            if self.pos_label not in classes.tolist():
-                raise ValueError(
-                    f"pos_label={self.pos_label!r} is not one of the classes in y "
-                    f"{classes.tolist()!r}."
-                )
-            return classes[classes.tolist().index(self.pos_label)]
-        # As in sklearn.metrics, labels 0/1, -1/1 and booleans default to
-        # the larger label. Any other labels need pos_label.
-        labels = set(classes.tolist())
-        if classes.dtype == bool or labels <= {0, 1} or labels <= {-1, 1}:
-            return classes[-1]
-        raise ValueError(
-            f"The classes {classes.tolist()!r} are not 0/1, -1/1 or booleans, so "
-            "VideoAggregator cannot tell which class the frame scores are the "
-            "probability of. Set pos_label, for example pos_label="
-            f"{example_pos_label(classes)!r}."
-        )
 
     def _check_clip(self):
         clip = self.clip

@@ -17,7 +17,7 @@ from sklearn.utils.validation import (
 from ._ragged import RaggedFrames, as_ragged
 from ._segments import gather_index
 from ._sklearn_compat import HasMethods, StrOptions, _fit_context
-from ._validation import example_pos_label
+from ._validation import resolve_pos_label
 
 __all__ = ["FrameScorer"]
 
@@ -232,28 +232,13 @@ class FrameScorer(TransformerMixin, BaseEstimator):
                 f"{classes.tolist()!r}."
             )
         self.classes_ = classes
-        self.pos_label_ = self._resolve_pos_label(classes)
+        self.pos_label_ = resolve_pos_label(
+            classes,
+            self.pos_label,
+            reason="FrameScorer cannot tell which class to score",
+        )
         self.n_frame_features_ = videos.n_features
         return videos, y
-
-    def _resolve_pos_label(self, classes):
-        if self.pos_label is not None:
-            if self.pos_label not in classes.tolist():
-                raise ValueError(
-                    f"pos_label={self.pos_label!r} is not one of the classes in y "
-                    f"{classes.tolist()!r}."
-                )
-            return classes[classes.tolist().index(self.pos_label)]
-        # As in VideoAggregator and sklearn.metrics, labels 0/1, -1/1 and
-        # booleans default to the larger label.
-        labels = set(classes.tolist())
-        if classes.dtype == bool or labels <= {0, 1} or labels <= {-1, 1}:
-            return classes[-1]
-        raise ValueError(
-            f"The classes {classes.tolist()!r} are not 0/1, -1/1 or booleans, so "
-            "FrameScorer cannot tell which class to score. Set pos_label, for "
-            f"example pos_label={example_pos_label(classes)!r}."
-        )
 
     def _check_video_weight(self):
         if self.video_weight == "equal" and not has_fit_parameter(

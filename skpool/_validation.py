@@ -84,6 +84,30 @@ def _raise_out_of_range(videos):
     )
 
 
+def resolve_pos_label(classes, pos_label, *, reason):
+    """Return the class that frame scores are the probability of.
+
+    ``pos_label`` is used when given. Otherwise, as in sklearn.metrics,
+    labels 0/1, -1/1 and booleans default to the larger label, and any
+    other labels raise a ValueError that ends with ``reason``, such as
+    "VideoAggregator cannot tell which class to score".
+    """
+    names = classes.tolist()
+    if pos_label is not None:
+        if pos_label not in names:
+            raise ValueError(
+                f"pos_label={pos_label!r} is not one of the classes in y {names!r}."
+            )
+        return classes[names.index(pos_label)]
+    labels = set(names)
+    if classes.dtype == bool or labels <= {0, 1} or labels <= {-1, 1}:
+        return classes[-1]
+    raise ValueError(
+        f"The classes {names!r} are not 0/1, -1/1 or booleans, so {reason}. Set "
+        f"pos_label, for example pos_label={example_pos_label(classes)!r}."
+    )
+
+
 def example_pos_label(classes):
     """Return the class to suggest as pos_label: "FAKE" in any case, else the last.
 
