@@ -339,7 +339,9 @@ def _lerp(below, above, weight):
     # Same rounding as numpy.quantile's interpolation, which switches
     # formula at weight 0.5 so that weight 1 returns ``above`` exactly.
     difference = above - below
-    return np.where(weight >= 0.5, above - difference * (1 - weight), below + difference * weight)
+    from_above = above - difference * (1 - weight)
+    from_below = below + difference * weight
+    return np.where(weight >= 0.5, from_above, from_below)
 
 
 def _quantile_positions(n, q, method):
@@ -764,7 +766,11 @@ def pool_linear_softmax(frames):
 
 
 def pool_autopool(frames, alpha=0.0):
-    """Softmax-weighted mean, sum p e^(alpha p) / sum e^(alpha p) (McFee et al., 2018)."""
+    """Softmax-weighted mean, sum p e^(alpha p) / sum e^(alpha p).
+
+    AutoPool (McFee, Salamon and Bello, 2018): alpha 0 is the mean, large
+    alpha tends to the max and negative alpha to the min.
+    """
     counts = frames.counts
     per_video_shift = _shift(frames, alpha > 0)
     # The shift cancels out of the ratio and only guards exp(alpha p)
@@ -864,9 +870,8 @@ video's scores but are not probabilities, so `VideoAggregator` rejects them."""
 
 
 def _cache_key(name, params):
-    return (name,) + tuple(
-        (key, type(value).__name__, value) for key, value in sorted(params.items())
-    )
+    items = sorted(params.items())
+    return (name, *((key, type(value).__name__, value) for key, value in items))
 
 
 def pool_frames(videos, method, **params):
