@@ -150,10 +150,11 @@ class RaggedFrames:
                 f"and dtype {lengths.dtype}."
             )
         if np.any(lengths < 0):
-            raise ValueError("lengths must be non-negative.")
-        offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        return cls(values, offsets, ids=ids)
+            bad = int(np.flatnonzero(lengths < 0)[0])
+            raise ValueError(
+                f"lengths must be non-negative; lengths[{bad}] is {lengths[bad]}."
+            )
+        return cls(values, offsets_from_lengths(lengths), ids=ids)
 
     @classmethod
     def from_list(cls, videos, ids=None):
@@ -481,7 +482,10 @@ class RaggedFrames:
         return root._sorted.take(self._index)
 
     def _value_range(self):
-        """Return (min, max, has_inf) over the non-NaN values of the full container."""
+        """Return (min, max) over the non-NaN values of the full container.
+
+        A container without a non-NaN value gives ``(0.0, 0.0)``.
+        """
         root = self._root()
         if root._range is None:
             finite = root._values[~np.isnan(root._values)]
@@ -642,7 +646,10 @@ def _as_index(key, n_videos):
         )
     key = key.astype(np.int64)
     if key.size and (key.min() < -n_videos or key.max() >= n_videos):
-        raise IndexError(f"Video index out of range for {n_videos} videos.")
+        bad = key[(key < -n_videos) | (key >= n_videos)][0]
+        raise IndexError(
+            f"Video index {int(bad)} is out of range for {n_videos} videos."
+        )
     return np.where(key < 0, key + n_videos, key)
 
 
