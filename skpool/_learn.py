@@ -1,8 +1,11 @@
 """Parameters learned in ``VideoAggregator.fit``: a statistic's shape and Platt scaling.
 
-Both minimise the binary log loss of the training videos' final
-probabilities, after ``fill_value`` and ``clip``, so that what is learned
-is what `VideoAggregator.predict_proba` will output.
+A statistic's parameter minimises the binary log loss of the training
+videos' final probabilities, after calibration, ``fill_value`` and
+``clip``, so that what is learned is what `VideoAggregator.predict_proba`
+will output. Platt scaling is fitted to the pooled values of the videos
+with a valid frame, before ``fill_value`` and ``clip``, against Platt's
+smoothed targets.
 """
 
 from dataclasses import dataclass
