@@ -128,7 +128,7 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
         Probability given to a video with no valid frame (no frames, or
         only NaN). It is clipped like any other pooled value.
 
-    pos_label : int, bool or str, default=None
+    pos_label : int, bool, str or None, default=None
         The class whose probability the frame scores are. With labels 0/1,
         -1/1 or booleans it defaults to 1 (True); other labels require it.
 
@@ -438,7 +438,17 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
         return proba
 
     def predict_log_proba(self, X):
-        """Return the log of `predict_proba`."""
+        """Return the log of `predict_proba`, ``-inf`` where it is 0.
+
+        Parameters
+        ----------
+        X : list of array-like, pandas Series, 2-D array or RaggedFrames
+            Frame scores, one sequence per video.
+
+        Returns
+        -------
+        ndarray of float64 of shape (n_videos, 2)
+        """
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
@@ -458,7 +468,18 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
         return logit(np.clip(proba, _DECISION_EPS, 1 - _DECISION_EPS))
 
     def predict(self, X):
-        """Return the more probable class of each video (``classes_[0]`` on a tie)."""
+        """Return the more probable class of each video (``classes_[0]`` on a tie).
+
+        Parameters
+        ----------
+        X : list of array-like, pandas Series, 2-D array or RaggedFrames
+            Frame scores, one sequence per video.
+
+        Returns
+        -------
+        ndarray of shape (n_videos,)
+            Labels taken from ``classes_``.
+        """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
@@ -478,7 +499,17 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
         return self._positive_proba(X).reshape(-1, 1)
 
     def get_feature_names_out(self, input_features=None):
-        """Return the name of the `transform` column, ``["pooled_proba"]``."""
+        """Return the name of the `transform` column, ``["pooled_proba"]``.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored: the input columns are frames, not features.
+
+        Returns
+        -------
+        ndarray of str of shape (1,)
+        """
         check_is_fitted(self)
         return np.asarray(["pooled_proba"], dtype=object)
 

@@ -55,7 +55,7 @@ class FrameScorer(TransformerMixin, BaseEstimator):
         video in exactly one test fold. Frames of one video are always in
         the same fold, because the split is over videos.
 
-    pos_label : int, bool or str, default=None
+    pos_label : int, bool, str or None, default=None
         The class whose probability is returned. With labels 0/1, -1/1 or
         booleans it defaults to 1 (True); other labels require it.
 
@@ -66,7 +66,7 @@ class FrameScorer(TransformerMixin, BaseEstimator):
         so every video counts the same; ``estimator.fit`` must then
         accept ``sample_weight``.
 
-    n_jobs : int, default=None
+    n_jobs : int or None, default=None
         Number of folds fitted in parallel by joblib. None means 1.
 
     Attributes
