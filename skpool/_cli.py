@@ -20,7 +20,9 @@ from ._cli_report import (
     CommandError,
     Progress,
     check_output_path,
+    check_parent,
     check_plot_available,
+    clip_sort_key,
     format_report,
     results_from_search,
     write_plot,
@@ -648,9 +650,8 @@ def _baseline_results(dataset, results, grid, splits, logits, progress):
     missing = [m for m in ("mean", "max") if not any(r.method == m for r in results)]
     if not missing:
         return results
-    clips = sorted(
-        {entry_clip for entry in grid for entry_clip in entry["clip"]}, key=_clip_key
-    )
+    clips = {entry_clip for entry in grid for entry_clip in entry["clip"]}
+    clips = sorted(clips, key=clip_sort_key)
     progress.start(len(missing) * len(clips) * len(splits), "baselines")
     search = GridSearchCV(
         VideoAggregator(logits=logits),
@@ -663,10 +664,6 @@ def _baseline_results(dataset, results, grid, splits, logits, progress):
     search.fit(dataset.videos, dataset.y)
     progress.clear()
     return results_from_search(search)
-
-
-def _clip_key(clip):
-    return -1.0 if clip is None else float(np.min(clip))
 
 
 # Commands ---------------------------------------------------------------
@@ -790,9 +787,7 @@ def _check_out_path(path):
         raise CommandError(
             f"--out {path} is a directory; pass a file name such as submission.csv."
         )
-    parent = out.resolve().parent
-    if not parent.is_dir():
-        raise CommandError(f"--out {path}: directory {parent} does not exist.")
+    check_parent(path, "--out")
 
 
 def _read_video_list(path, header):

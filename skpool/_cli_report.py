@@ -15,7 +15,9 @@ __all__ = [
     "Report",
     "Result",
     "check_output_path",
+    "check_parent",
     "check_plot_available",
+    "clip_sort_key",
     "format_report",
     "results_from_search",
     "write_plot",
@@ -256,10 +258,11 @@ def check_output_path(path):
             f"--output {path}: unsupported file type {suffix or '(none)'!r}; "
             "use a .csv or .json file name."
         )
-    _check_parent(path, "--output")
+    check_parent(path, "--output")
 
 
-def _check_parent(path, option):
+def check_parent(path, option):
+    """Reject a path for ``option`` whose directory does not exist."""
     parent = Path(path).resolve().parent
     if not parent.is_dir():
         raise CommandError(f"{option} {path}: directory {parent} does not exist.")
@@ -331,7 +334,7 @@ def check_plot_available(path):
             f"--plot {path}: unsupported file type {suffix or '(none)'!r}; use "
             ".png, .pdf or .svg."
         )
-    _check_parent(path, "--plot")
+    check_parent(path, "--plot")
 
 
 def write_plot(path, results, context):
@@ -388,7 +391,7 @@ def write_plot(path, results, context):
     per_method.set_title("Best setting of each method")
     per_method.grid(axis="x", alpha=0.3)
 
-    clips = sorted({result.clip for result in results}, key=_clip_sort_key)
+    clips = sorted({result.clip for result in results}, key=clip_sort_key)
     x = np.arange(len(clips))
     for index, leader in enumerate(leaders[:_PLOT_LEADING_METHODS]):
         same = {
@@ -424,7 +427,8 @@ def write_plot(path, results, context):
     plt.close(figure)
 
 
-def _clip_sort_key(clip):
+def clip_sort_key(clip):
+    """Return a clip's lower bound as its sort key, -1.0 for no clip."""
     if clip is None:
         return -1.0
     if isinstance(clip, tuple):
