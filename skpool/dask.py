@@ -425,8 +425,10 @@ def precompute_statistics(videos, param_grid, *, client=None):
 
     param_grid : dict or list of dict
         Grid of `VideoAggregator` parameters, as given to ``GridSearchCV``.
-        Candidates with ``logits=True`` or a callable ``method`` are
-        skipped, because their values are not kept in this cache.
+        Candidates with ``logits=True``, a callable ``method`` or a
+        parameter set to None (learned in ``fit``) are skipped, because
+        their values are not kept in this cache or depend on the training
+        videos.
 
     client : distributed.Client, default=None
         Cluster to pool on. With None, the statistics are pooled in this
@@ -506,6 +508,9 @@ def _grid_statistics(param_grid):
             )
         estimator = VideoAggregator(**candidate)
         if callable(estimator.method) or estimator.logits:
+            continue
+        if estimator._learned_name() is not None:
+            # The value used depends on the training videos of each fit.
             continue
         name = estimator.method
         _parse_statistic(name)

@@ -192,6 +192,17 @@ def test_precompute_in_process():
     assert len(X._pooled) == 4
 
 
+def test_precompute_skips_learned_parameters():
+    """A parameter set to None is learned in fit, so only fixed values are pooled."""
+    X, _ = _search_data(50, seed=8)
+    grid = {"method": ["power_mean", "lse"], "power": [None, 2.0], "sharpness": [None]}
+    precompute_statistics(X, grid)
+    assert len(X._pooled) == 1
+    (pooled,) = X._pooled.values()
+    expected = [np.sqrt(np.mean(video[~np.isnan(video)] ** 2)) for video in X]
+    np.testing.assert_allclose(pooled, expected, rtol=1e-12)
+
+
 def test_precompute_invalid():
     X, _ = _search_data(50, seed=7)
     with pytest.raises(TypeError, match="needs a RaggedFrames"):
