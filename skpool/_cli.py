@@ -61,7 +61,8 @@ def main(argv=None):
     -------
     int
         0 on success, 1 for invalid input (missing file, unusable labels,
-        unknown method), 2 for a command line argparse rejects.
+        unknown method), 2 for a command line argparse rejects, 130 when
+        interrupted with Ctrl-C.
     """
     parser = build_parser()
     try:
@@ -143,8 +144,9 @@ def build_parser():
         nargs="?",
         metavar="PREDICTIONS",
         help=(
-            "frame predictions or frame features, in any file form "
-            "skpool.load_predictions reads; the bundled data when omitted"
+            "frame predictions, one score per frame, in any file form "
+            "skpool.load_predictions reads; the bundled data, whose frame "
+            "features are scored by --frame-model, when omitted"
         ),
     )
     compare.add_argument(
