@@ -563,13 +563,10 @@ def _labels_source(labels_path):
     return labels_path
 
 
-def _few(items, shown=3):
-    text = ", ".join(repr(item) for item in items[:shown])
-    return text + (", ..." if len(items) > shown else "")
-
-
 def _binary_labels(y, labels_path):
     """Return labels as 0/1 integers, reading FAKE/REAL and booleans too."""
+    from ._io import _few
+
     y = np.asarray(y)
     if y.dtype.kind in "OUS":
         text = np.char.upper(y.astype(str))
@@ -582,7 +579,7 @@ def _binary_labels(y, labels_path):
     found = np.unique(y.astype(str)).tolist()
     raise CommandError(
         f"{labels_path}: labels must be 0/1, true/false or FAKE/REAL; found "
-        f"{_few(found, 5)}."
+        f"{_few(found)}."
     )
 
 

@@ -458,6 +458,24 @@ def test_error_labels_for_no_video(capsys, dfdc_folder):
     )
 
 
+def test_error_labels_not_binary(capsys, dfdc_folder):
+    folder, train, _, _ = dfdc_folder
+    labels = folder / "labels.csv"
+    labels.write_text(
+        "video,label\n"
+        + "".join(f"{name},{position % 7}\n" for position, name in enumerate(train))
+    )
+    status, _, err = run(
+        capsys, "compare", str(folder / "train.npz"), "--labels", str(labels)
+    )
+    assert_one_line_error(
+        status,
+        err,
+        "labels must be 0/1, true/false or FAKE/REAL",
+        "found '0', '1', '2', '3', '4' and 2 more.",
+    )
+
+
 def test_error_unknown_method_in_grid(capsys):
     status, out, err = run(capsys, "compare", "--grid", "mean,maxx")
     assert_one_line_error(status, err, "unknown method 'maxx'", "quantile")
