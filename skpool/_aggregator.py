@@ -6,13 +6,17 @@ from typing import ClassVar
 import numpy as np
 from scipy.special import logit
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 
 from ._learn import LEARNABLE, apply_sigmoid, fit_sigmoid, learn_parameter
 from ._sklearn_compat import Interval, RealNotInt, StrOptions, _fit_context
 from ._stats import QUANTILE_METHODS, STATISTICS, pool_frames
-from ._validation import check_frame_scores, describe_video, resolve_pos_label
+from ._validation import (
+    check_frame_scores,
+    check_video_labels,
+    describe_video,
+    resolve_pos_label,
+)
 
 __all__ = ["VideoAggregator", "default_grid"]
 
@@ -282,7 +286,9 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
         self._check_clip()
         self._check_cross_params()
         videos = check_frame_scores(X, logits=self.logits)
-        self.classes_ = self._check_targets(y, len(videos))
+        y, self.classes_ = check_video_labels(
+            y, len(videos), estimator_name="VideoAggregator"
+        )
         self.pos_label_ = resolve_pos_label(
             self.classes_,
             self.pos_label,
@@ -293,7 +299,7 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
         )
         self._pos_column = int(np.flatnonzero(self.classes_ == self.pos_label_)[0])
 
-        self._fit_learned(videos, column_or_1d(y) == self.pos_label_)
+        self._fit_learned(videos, y == self.pos_label_)
         return self
 
     def _learned_name(self):
@@ -323,39 +329,6 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
             coef, intercept = fit_sigmoid(pooled, y_positive)
             self.calibration_coef_ = coef
             self.calibration_intercept_ = intercept
-
-    def _check_targets(self, y, n_videos):
-        """Check the video labels and return the sorted classes."""
-        if y is None:
-            raise ValueError(
-                "VideoAggregator requires y to be passed, but the target y is None. "
-                "Pass the video labels, which define the classes."
-            )
-        y = column_or_1d(y, warn=True)
-        if len(y) != n_videos:
-            raise ValueError(
-                f"X has {n_videos} videos but y has {len(y)} labels; pass one label "
-                "per video."
-            )
-        if y.dtype.kind not in "biu":
-            # Integer and boolean labels are always valid class labels; the
-            # full check scans y several times, which adds up over a search.
-            check_classification_targets(y)
-        classes = np.unique(y)
-        if len(classes) > 2:
-            raise ValueError(
-                "Only binary classification is supported. The type of the target "
-                f"is {type_of_target(y)}: y has {len(classes)} classes "
-                f"{classes.tolist()!r}, but VideoAggregator needs exactly 2."
-            )
-        if len(classes) < 2:
-            raise ValueError(
-                "VideoAggregator needs exactly 2 classes in y; got "
-                f"{len(classes)} class(es) {classes.tolist()!r}. A training set "
-                "with 1 class often comes from a small or unstratified split; use "
-                "StratifiedKFold."
-            )
-        return classes
 
     def _check_clip(self):
         clip = self.clip

@@ -7,17 +7,12 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.model_selection import check_cv
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    check_is_fitted,
-    column_or_1d,
-    has_fit_parameter,
-)
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from ._ragged import RaggedFrames, as_ragged
 from ._segments import gather_index
 from ._sklearn_compat import HasMethods, StrOptions, _fit_context
-from ._validation import resolve_pos_label
+from ._validation import check_video_labels, resolve_pos_label
 
 __all__ = ["FrameScorer"]
 
@@ -214,23 +209,7 @@ class FrameScorer(TransformerMixin, BaseEstimator):
 
     def _check_fit_input(self, X, y):
         videos = self._check_features(X)
-        if y is None:
-            raise ValueError(
-                "FrameScorer requires y, the video labels, to train frames."
-            )
-        y = column_or_1d(y, warn=True)
-        if len(y) != len(videos):
-            raise ValueError(
-                f"X has {len(videos)} videos but y has {len(y)} labels; pass one "
-                "label per video."
-            )
-        check_classification_targets(y)
-        classes = np.unique(y)
-        if len(classes) != 2:
-            raise ValueError(
-                f"FrameScorer needs exactly 2 classes in y; got {len(classes)}: "
-                f"{classes.tolist()!r}."
-            )
+        y, classes = check_video_labels(y, len(videos), estimator_name="FrameScorer")
         self.classes_ = classes
         self.pos_label_ = resolve_pos_label(
             classes,

@@ -3,6 +3,8 @@
 import numpy as np
 import scipy.sparse
 from scipy.special import expit
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import column_or_1d
 
 from ._ragged import RaggedFrames, as_ragged
 
@@ -82,6 +84,60 @@ def _raise_out_of_range(videos):
         f"has {float(values[bad[0]])!r} ({bad.size} out-of-range scores in all). "
         "If the scores are log-odds, set logits=True."
     )
+
+
+def check_video_labels(y, n_videos, *, estimator_name):
+    """Check the labels of ``n_videos`` videos for a binary estimator.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_videos,) or None
+        Video labels.
+
+    n_videos : int
+        Number of videos in ``X``.
+
+    estimator_name : str
+        Used in error messages.
+
+    Returns
+    -------
+    y : ndarray of shape (n_videos,)
+        The labels as a 1-D array.
+
+    classes : ndarray of shape (2,)
+        The sorted classes.
+    """
+    if y is None:
+        raise ValueError(
+            f"{estimator_name} requires y to be passed, but the target y is None. "
+            "Pass the video labels, which define the classes."
+        )
+    y = column_or_1d(y, warn=True)
+    if len(y) != n_videos:
+        raise ValueError(
+            f"X has {n_videos} videos but y has {len(y)} labels; pass one label "
+            "per video."
+        )
+    if y.dtype.kind not in "biu":
+        # Integer and boolean labels are always valid class labels; the
+        # full check scans y several times, which adds up over a search.
+        check_classification_targets(y)
+    classes = np.unique(y)
+    if len(classes) > 2:
+        raise ValueError(
+            "Only binary classification is supported. The type of the target "
+            f"is {type_of_target(y)}: y has {len(classes)} classes "
+            f"{classes.tolist()!r}, but {estimator_name} needs exactly 2."
+        )
+    if len(classes) < 2:
+        raise ValueError(
+            f"{estimator_name} needs exactly 2 classes in y; got "
+            f"{len(classes)} class(es) {classes.tolist()!r}. A training set "
+            "with 1 class often comes from a small or unstratified split; use "
+            "StratifiedKFold."
+        )
+    return y, classes
 
 
 def resolve_pos_label(classes, pos_label, *, reason):

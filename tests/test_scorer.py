@@ -159,6 +159,18 @@ def test_fold_without_both_classes_rejected():
         FrameScorer(LogisticRegression(), cv=cv).fit_transform(videos, y)
 
 
+def test_labels_invalid():
+    """FrameScorer checks video labels with the message VideoAggregator gives."""
+    videos, _ = make_feature_videos(n_videos=6)
+    scorer = FrameScorer(LogisticRegression(), cv=2)
+    with pytest.raises(ValueError, match="FrameScorer requires y to be passed"):
+        scorer.fit(videos, None)
+    with pytest.raises(ValueError, match=r"3 classes \[0, 1, 2\].*needs exactly 2"):
+        scorer.fit(videos, [0, 1, 2, 0, 1, 2])
+    with pytest.raises(ValueError, match=r"got 1 class\(es\) \[1\].*StratifiedKFold"):
+        scorer.fit(videos, np.ones(6, dtype=int))
+
+
 def test_cv_not_a_partition_rejected():
     """A cv that leaves a video out of every test fold is rejected."""
     videos, y = make_feature_videos(n_videos=6)
