@@ -240,6 +240,10 @@ def _parse_statistic(entry):
 
     defaults = VideoAggregator().get_params()
     params = {name: given_params.get(name, defaults[name]) for name in accepted}
+    try:
+        VideoAggregator(**params)._check_cross_params()
+    except ValueError as error:
+        raise ValueError(f"FramePooler statistic {method!r}: {error}") from None
     column = "_".join(
         [method, *(f"{name}{value}" for name, value in given_params.items())]
     )

@@ -250,8 +250,22 @@ def test_stacking_pipeline_grid_search():
         (["mean", "mean"], r"columns \['mean'\] more than once"),
         ([], "empty list"),
         ([("quantile", 0.9)], "a name or a \\(name, params\\) pair"),
+        (
+            [("confident", {"confident_low": 0.9})],
+            r"statistic 'confident': confident_low=0.9 must be below "
+            r"confident_high=0.8",
+        ),
     ],
-    ids=["unknown", "bad-param", "out-of-range", "none", "repeat", "empty", "pair"],
+    ids=[
+        "unknown",
+        "bad-param",
+        "out-of-range",
+        "none",
+        "repeat",
+        "empty",
+        "pair",
+        "low-above-high",
+    ],
 )
 def test_invalid_statistics_rejected(statistics, message):
     """Invalid statistics entries are rejected with a message naming the entry."""
