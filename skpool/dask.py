@@ -288,6 +288,12 @@ def _parse_statistic(item):
         raise ValueError(
             f"Statistic {name!r} got unknown parameters {unknown}; it takes {takes}."
         )
+    learned = sorted(key for key, value in params.items() if value is None)
+    if learned:
+        raise ValueError(
+            f"Statistic {name!r} got None for {learned}. pool_frames does not "
+            "learn parameters; give a number, or use VideoAggregator to learn it."
+        )
     return name, params
 
 
