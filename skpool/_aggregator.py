@@ -457,7 +457,10 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
         return self.classes_[np.argmax(proba, axis=1)]
 
     def transform(self, X):
-        """Return the pooled, clipped probability of ``pos_label_`` as one column.
+        """Return the probability of ``pos_label_`` from `predict_proba`, as one column.
+
+        The values are pooled, calibrated when ``calibration="sigmoid"``,
+        set to ``fill_value`` for videos without a valid frame, then clipped.
 
         Parameters
         ----------
