@@ -191,7 +191,8 @@ class FrameScorer(TransformerMixin, BaseEstimator):
         if videos.n_features != self.n_frame_features_:
             raise ValueError(
                 f"X has {videos.n_features} features per frame, but FrameScorer was "
-                f"fitted with {self.n_frame_features_}."
+                f"fitted with {self.n_frame_features_}. Pass frames with the "
+                "features, in the same order, that fit saw."
             )
         probabilities = self._positive_proba(self.estimator_, videos.values)
         return RaggedFrames(probabilities, videos.offsets, ids=videos.ids)
