@@ -348,7 +348,8 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
         if self.confident_low >= self.confident_high:
             raise ValueError(
                 f"confident_low={self.confident_low!r} must be below "
-                f"confident_high={self.confident_high!r}."
+                f"confident_high={self.confident_high!r}. Lower confident_low or "
+                "raise confident_high."
             )
 
     def _clip_bounds(self):
