@@ -30,8 +30,9 @@ class RaggedFrames:
     building one Python object per video. Indexing with an integer
     returns that video's frames as a read-only array. Indexing with a
     slice, integer array or boolean mask returns a new ``RaggedFrames``
-    with the same ``ids`` subset; it is a view that keeps a reference to
-    the full container and copies nothing until its frames are read.
+    with the same ``ids`` subset. That subset is a view: it keeps a
+    reference to the full container and copies nothing until its frames
+    are read.
 
     Parameters
     ----------
@@ -598,8 +599,8 @@ def _sort_segments(values, offsets, block_size=1 << 16):
     while start < n_segments:
         # The block ends where rows x widest row would exceed block_size,
         # with at least one row.
-        most_rows = max(1, block_size // int(sorted_counts[start]))
-        widths = sorted_counts[start : start + most_rows]
+        max_rows = max(1, block_size // int(sorted_counts[start]))
+        widths = sorted_counts[start : start + max_rows]
         cells = np.arange(1, len(widths) + 1) * widths
         stop = start + max(1, int(np.searchsorted(cells, block_size, side="right")))
         chosen = order[start:stop]
@@ -619,8 +620,8 @@ def _stack_pooled(items, index):
     """Pack cached pooled values into (keys, one 2-D array) for pickling.
 
     joblib memory-maps arrays above 1 MB instead of copying them into every
-    batch of tasks; one array per statistic (8 bytes per video) stays below
-    that size, so they travel as one array.
+    batch of tasks. One array per statistic (8 bytes per video) is often
+    below that size, so the cache travels as one array.
     """
     if not items:
         return (), None
