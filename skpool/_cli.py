@@ -145,8 +145,9 @@ def build_parser():
         metavar="PREDICTIONS",
         help=(
             "frame predictions, one score per frame, in any file form "
-            "skpool.load_predictions reads; the bundled data, whose frame "
-            "features are scored by --frame-model, when omitted"
+            "skpool.load_predictions reads (frame features with --features); "
+            "the bundled data, whose frame features are scored by "
+            "--frame-model, when omitted"
         ),
     )
     compare.add_argument(
@@ -243,6 +244,15 @@ def _add_input_options(parser):
         "--score-column",
         metavar="NAME",
         help="frame score column of a CSV or Parquet table",
+    )
+    reading.add_argument(
+        "--features",
+        action="store_true",
+        help=(
+            "the files hold frame features, one 2-D array (frames x features) per "
+            "video in a dict, .npz or pickled .npy; a frame model (--frame-model) "
+            "scores the frames out of fold before pooling"
+        ),
     )
     reading.add_argument(
         "--drop-duplicates",
@@ -453,6 +463,7 @@ def _reading_options(args):
     options = {
         "allow_pickle": args.allow_pickle,
         "drop_duplicates": args.drop_duplicates,
+        "features": args.features,
     }
     if args.video_column is not None:
         options["video"] = args.video_column
@@ -497,6 +508,7 @@ def load_videos(path, args):
 _FLAG_OF_OPTION = {
     "allow_pickle=True": "--allow-pickle",
     "drop_duplicates=True": "--drop-duplicates",
+    "features=True": "--features",
     "Set video=": "--video-column NAME",
     "Set score=": "--score-column NAME",
 }
@@ -768,7 +780,13 @@ def run_predict(args):
         model, scorer = _fixed_model(fixed, args.logits, videos), None
     else:
         model, scorer = _fitted_model(args, progress)
-    if videos.n_features is not None:
+    if (videos.n_features is not None) != (scorer is not None):
+        held = "frame features" if scorer is not None else "frame scores"
+        raise CommandError(
+            f"the --fit-on videos hold {held} but {args.predictions} does not; "
+            "both must hold scores, or both features (with --features)."
+        )
+    if scorer is not None:
         videos = scorer.transform(videos)
     probabilities = model.predict_proba(videos)[:, 1]
     _io.write_submission(args.out, videos.ids, probabilities)

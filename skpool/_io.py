@@ -174,6 +174,7 @@ def load_predictions(
     ids=None,
     video_ids=None,
     missing="warn",
+    features=False,
 ):
     """Read frame predictions of many videos into a `RaggedFrames` with ids.
 
@@ -243,6 +244,13 @@ def load_predictions(
 
     missing : {"warn", "error", "ignore"}, default="warn"
         What to do when ``video_ids`` names videos not in ``source``.
+
+    features : bool, default=False
+        Read frame features instead of frame scores: each video of a dict,
+        ``.npz`` or pickled ``.npy`` is a 2-D array, frames x features,
+        with the same number of features for every video. Such videos go
+        to `FrameScorer`, which scores their frames. Long tables and
+        padded arrays hold one score per frame and are rejected.
 
     Returns
     -------
@@ -314,10 +322,16 @@ def load_predictions(
             "source names its videos itself. To select or reorder videos, pass "
             "video_ids= instead."
         )
+    if features:
+        _check_feature_source(source)
     if _is_path(source):
-        videos = _read_prediction_file(source, table_options, allow_pickle, ids)
+        videos = _read_prediction_file(
+            source, table_options, allow_pickle, ids, features=features
+        )
     else:
-        videos = _predictions_from_object(source, table_options, ids)
+        videos = _predictions_from_object(
+            source, table_options, ids, features=features
+        )
     if video_ids is not None:
         videos = _align(videos, video_ids, missing)
     return videos
@@ -332,18 +346,33 @@ def _may_need_ids(source):
     return not hasattr(source, "columns") and not hasattr(source, "to_pandas")
 
 
-def _read_prediction_file(path, table_options, allow_pickle, ids):
+def _check_feature_source(source):
+    """Raise unless ``source`` is a form that can hold 2-D frames per video."""
+    if _is_path(source):
+        readable = _suffix(source) in (".npz", ".npy")
+    else:
+        readable = isinstance(source, Mapping)
+    if not readable:
+        raise ValueError(
+            "features=True reads a dict, an .npz or a pickled .npy of "
+            "{video_id: 2-D array of frames x features}; a long table or a "
+            "padded array holds one score per frame."
+        )
+
+
+def _read_prediction_file(path, table_options, allow_pickle, ids, features=False):
     suffix = _check_file(path, _PREDICTION_FORMATS, "predictions")
     name = repr(str(path))
     if suffix == ".npy":
-        return _read_npy(path, name, allow_pickle, ids)
+        return _read_npy(path, name, allow_pickle, ids, features=features)
     if suffix == ".npz":
-        return _from_mapping(_read_npz(path, name, allow_pickle), name)
+        mapping = _read_npz(path, name, allow_pickle)
+        return _from_mapping(mapping, name, features=features)
     table = _read_table(path, suffix, name, table_options)
     return _from_table(table, name, **table_options)
 
 
-def _predictions_from_object(source, table_options, ids):
+def _predictions_from_object(source, table_options, ids, features=False):
     if isinstance(source, RaggedFrames):
         if ids is not None:
             return RaggedFrames(source.values, source.offsets, ids=ids)
@@ -354,7 +383,7 @@ def _predictions_from_object(source, table_options, ids):
             )
         return source
     if isinstance(source, Mapping):
-        return _from_mapping(source, "the dict")
+        return _from_mapping(source, "the dict", features=features)
     if isinstance(source, pd.Series):
         # As the estimators read it: one array of frame scores per row,
         # the index naming the videos.
@@ -417,7 +446,7 @@ def _from_arrays(source, ids, name):
     return videos
 
 
-def _read_npy(path, name, allow_pickle, ids):
+def _read_npy(path, name, allow_pickle, ids, features=False):
     with open(path, "rb") as file:
         dtype = _npy_header_dtype(file, name, os.fstat(file.fileno()).st_size)
         if dtype.hasobject and not allow_pickle:
@@ -442,7 +471,12 @@ def _read_npy(path, name, allow_pickle, ids):
                 f"{name} contains a dict that names its videos; pass video_ids= "
                 "rather than ids= to select or reorder them."
             )
-        return _from_mapping(content, name)
+        return _from_mapping(content, name, features=features)
+    if features:
+        raise ValueError(
+            f"{name} contains an array, not a dict; features=True reads a pickled "
+            "{video_id: 2-D array of frames x features} dict."
+        )
     if array.dtype != object and array.ndim != 2:
         raise ValueError(
             f"{name} contains a {array.ndim}-D array of shape {array.shape}, not a "
@@ -541,10 +575,15 @@ def _read_npz(path, name, allow_pickle):
     return arrays
 
 
-def _from_mapping(mapping, name):
-    """Build a container from ``{video_id: 1-D scores}``, checking every video."""
+def _from_mapping(mapping, name, features=False):
+    """Build a container from ``{video_id: 1-D scores}``, checking every video.
+
+    With ``features``, each video is a 2-D array of frames x features.
+    """
     if len(mapping) == 0:
         raise ValueError(f"{_start(name)} contains no videos.")
+    if features:
+        return _features_from_mapping(mapping, name)
     arrays = []
     for video_id, scores in mapping.items():
         if video_id is None or (isinstance(video_id, float) and np.isnan(video_id)):
@@ -560,7 +599,8 @@ def _from_mapping(mapping, name):
                 f"Video {video_id!r} in {name} has scores of shape {array.shape}; "
                 "expected a 1-D array with one score per frame. For several "
                 "faces per frame, reduce them first or use a long table with a "
-                "face column."
+                "face column. For frame features (frames x features), set "
+                "features=True."
             )
         if array.dtype.kind not in "iuf":
             array = _object_scores_to_float(array, video_id, name)
@@ -569,6 +609,40 @@ def _from_mapping(mapping, name):
     values = np.concatenate(arrays).astype(np.float64, copy=False)
     ids = _object_array(list(mapping.keys()))
     return RaggedFrames.from_lengths(values, lengths, ids=ids)
+
+
+def _features_from_mapping(mapping, name):
+    """Build a container of 2-D frame features from ``{video_id: array}``."""
+    arrays = []
+    for video_id, frames in mapping.items():
+        array = np.asarray(frames)
+        if array.size == 0:
+            arrays.append(None)
+            continue
+        if array.ndim != 2:
+            raise ValueError(
+                f"Video {video_id!r} in {name} has frames of shape {array.shape}; "
+                "with features=True each video must be a 2-D array of frames x "
+                "features."
+            )
+        if array.dtype.kind not in "biuf":
+            raise ValueError(
+                f"Video {video_id!r} in {name} has features of dtype "
+                f"{array.dtype}; frame features must be numbers."
+            )
+        arrays.append(array.astype(np.float64, copy=False))
+    widths = {array.shape[1] for array in arrays if array is not None}
+    if len(widths) != 1:
+        detail = sorted(widths) if widths else "none: every video is empty"
+        raise ValueError(
+            f"{_start(name)} must give every video the same number of frame "
+            f"features; got {detail}."
+        )
+    width = widths.pop()
+    arrays = [np.empty((0, width)) if array is None else array for array in arrays]
+    lengths = np.array([len(array) for array in arrays], dtype=np.int64)
+    ids = _object_array(list(mapping.keys()))
+    return RaggedFrames.from_lengths(np.concatenate(arrays), lengths, ids=ids)
 
 
 def _object_scores_to_float(array, video_id, name):

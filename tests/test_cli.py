@@ -687,3 +687,50 @@ def test_predict_drop_duplicates_flag(tmp_path, capsys):
         "a.mp4,0.9",
         "b.mp4,0.2",
     ]
+
+
+def _write_feature_files(folder, n_videos=40, seed=0):
+    """Write frame features of labelled videos as .npz, labels as CSV."""
+    rng = np.random.default_rng(seed)
+    features, rows = {}, ["video,label"]
+    for i in range(n_videos):
+        label = i % 2
+        n_frames = int(rng.integers(3, 9))
+        features[f"v{i:03d}.mp4"] = rng.normal(label, 1.0, size=(n_frames, 3))
+        rows.append(f"v{i:03d}.mp4,{label}")
+    np.savez(folder / "features.npz", **features)
+    (folder / "labels.csv").write_text("\n".join(rows) + "\n")
+    return folder / "features.npz", folder / "labels.csv"
+
+
+def test_compare_feature_file_scores_frames(tmp_path, capsys):
+    features, labels = _write_feature_files(tmp_path)
+    argv = ["compare", str(features), "--labels", str(labels), "--features"]
+    assert main([*argv, "--cv", "3", "--grid", "mean,max"]) == 0
+    output = capsys.readouterr().out
+    assert "Frame scores: out-of-fold probabilities" in output
+    assert "40 videos" in output
+
+
+def test_compare_feature_file_without_flag(tmp_path, capsys):
+    features, labels = _write_feature_files(tmp_path)
+    assert main(["compare", str(features), "--labels", str(labels)]) != 0
+    error = capsys.readouterr().err
+    assert "shape" in error
+    assert "--features" in error
+
+
+def test_predict_feature_files_keep_every_video(tmp_path, capsys):
+    train, labels = _write_feature_files(tmp_path)
+    test_folder = tmp_path / "test"
+    test_folder.mkdir()
+    test, _ = _write_feature_files(test_folder, n_videos=10, seed=1)
+    out = tmp_path / "submission.csv"
+    argv = ["predict", str(test), "--fit-on", str(train), "--labels", str(labels)]
+    argv += ["--features", "--cv", "3", "--grid", "mean", "--out", str(out)]
+    assert main(argv) == 0
+    rows = out.read_text().splitlines()
+    assert rows[0] == "filename,label"
+    assert len(rows) == 11
+    probabilities = [float(row.split(",")[1]) for row in rows[1:]]
+    assert all(0 <= value <= 1 for value in probabilities)

@@ -840,3 +840,34 @@ def test_empty_label_sources_raise(tmp_path):
     labels.write_text("video,label\n")
     with pytest.raises(ValueError, match=r"labels.csv' has no rows of labels"):
         skpool.load_labels(labels)
+
+
+def test_load_predictions_features_from_npz(tmp_path):
+    rng = np.random.default_rng(3)
+    frames = {
+        "a.mp4": rng.random((4, 2)),
+        "b.mp4": np.empty((0, 2)),
+        "c.mp4": rng.random((1, 2)),
+    }
+    path = tmp_path / "features.npz"
+    np.savez(path, **frames)
+    videos = skpool.load_predictions(path, features=True)
+    assert videos.n_features == 2
+    assert videos.ids.tolist() == ["a.mp4", "b.mp4", "c.mp4"]
+    assert videos.lengths.tolist() == [4, 0, 1]
+    np.testing.assert_array_equal(videos[0], frames["a.mp4"])
+    np.testing.assert_array_equal(videos[2], frames["c.mp4"])
+
+
+def test_load_predictions_features_invalid():
+    with pytest.raises(ValueError, match="same number of frame features"):
+        skpool.load_predictions(
+            {"a": np.zeros((2, 3)), "b": np.zeros((2, 4))}, features=True
+        )
+    with pytest.raises(ValueError, match="'a' in the dict has frames of shape"):
+        skpool.load_predictions({"a": np.zeros(3)}, features=True)
+    table = pd.DataFrame({"video": ["a"], "score": [0.5]})
+    with pytest.raises(ValueError, match="a long table or a padded array"):
+        skpool.load_predictions(table, features=True)
+    with pytest.raises(ValueError, match="set features=True"):
+        skpool.load_predictions({"a": np.zeros((2, 3))})
