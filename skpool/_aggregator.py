@@ -70,8 +70,8 @@ class VideoAggregator(ClassifierMixin, TransformerMixin, BaseEstimator):
         Share in [0, 0.5) cut from each end, for ``method="trimmed_mean"``.
 
     k : int or float, default=0.2
-        For ``method="topk_mean"``: an integer is a number of frames (all
-        frames of shorter videos); a float in (0, 1] is a share of each
+        For ``method="topk_mean"``. An integer is a number of frames, all
+        frames of shorter videos. A float in (0, 1] is a share of each
         video's frames, ``max(1, floor(k * n))`` of them.
 
     power : float or None, default=2.0

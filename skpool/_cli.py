@@ -781,10 +781,10 @@ def run_predict(args):
     else:
         model, scorer = _fitted_model(args, progress)
     if (videos.n_features is not None) != (scorer is not None):
-        held = "frame features" if scorer is not None else "frame scores"
+        training_kind = "frame features" if scorer is not None else "frame scores"
         raise CommandError(
-            f"the --fit-on videos hold {held} but {args.predictions} does not; "
-            "both must hold scores, or both features (with --features)."
+            f"the --fit-on videos hold {training_kind} but {args.predictions} "
+            "does not. Both must hold scores, or both features (with --features)."
         )
     if scorer is not None:
         videos = scorer.transform(videos)

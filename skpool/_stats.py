@@ -453,9 +453,9 @@ def pool_trimmed_mean(frames, trim=0.1):
 
 
 def topk_count(counts, k):
-    """Number of top frames averaged by `topk_mean` for videos of ``counts`` frames.
+    """Return how many top frames `topk_mean` averages in videos of ``counts`` frames.
 
-    An integer ``k`` is a number of frames (all of them in shorter videos); a
+    An integer ``k`` is a number of frames, capped at the video's length. A
     float ``k`` in (0, 1] is a share of each video's frames, at least one.
     """
     if isinstance(k, (int, np.integer)):
